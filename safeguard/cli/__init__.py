@@ -1,0 +1,1 @@
+"""The `safeguard` command line: one Typer sub-app per domain over the same services as HTTP."""

@@ -1,0 +1,1 @@
+"""HTTP layer: app assembly, auth dependencies, security middleware, templates."""

@@ -1,0 +1,76 @@
+"""Assemble the FastAPI application: one process serves the console, the API and (later) the
+child portal, all over the same service functions the CLI uses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from safeguard import __version__
+from safeguard.config import Settings, get_settings
+from safeguard.db.engine import Database
+from safeguard.db.migrate import upgrade
+from safeguard.web.errors import install_error_handlers
+from safeguard.web.middleware import BodySizeLimit, SecurityHeaders
+from safeguard.web.templating import STATIC_DIR
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Safeguard's HTTP API for platforms, hotlines and partner organisations.
+
+Authenticate with an API token (`Authorization: Bearer sgt_...`, issued by an admin, shown once,
+scoped) or, from the console, with the session cookie plus the `X-CSRF-Token` header.
+Hashes are 64 hex characters for PDQ and SHA-256, 32 for MD5.
+"""
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    db = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            upgrade(db)
+        services = _start_services(app, db, settings)
+        try:
+            yield
+        finally:
+            for stop in services:
+                stop()
+            db.dispose()
+
+    app = FastAPI(title="Safeguard", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    install_error_handlers(app)
+    _include_routers(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from safeguard.audit.routes import router as audit_router
+    from safeguard.auth.routes import router as auth_router
+    from safeguard.web.console import router as console_router
+
+    for router in (auth_router, audit_router, console_router):
+        app.include_router(router)
+
+
+def _start_services(app: FastAPI, db: Database, settings: Settings) -> list[object]:
+    """Background parts (index refresh, webhook delivery); each returns its stop function."""
+    return []

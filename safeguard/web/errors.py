@@ -1,0 +1,60 @@
+"""Map domain errors to HTTP answers that name the problem."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from safeguard.auth.service import AccountLocked, AuthError
+from safeguard.db.engine import DatabaseUnavailable
+from safeguard.errors import ConflictError, FeatureDisabled, InvalidInput, NotFoundError, \
+    SafeguardError
+from safeguard.web.deps import LoginRequired
+
+STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
+    (ConflictError, status.HTTP_409_CONFLICT),
+    (InvalidInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (FeatureDisabled, status.HTTP_403_FORBIDDEN),
+    (AccountLocked, status.HTTP_429_TOO_MANY_REQUESTS),
+    (AuthError, status.HTTP_401_UNAUTHORIZED),
+]
+
+
+def _media_statuses() -> list[tuple[type[Exception], int]]:
+    try:
+        from safeguard.media.errors import CorruptMedia, MediaError, MediaTooLarge, \
+            UnsupportedMedia
+    except ImportError:  # pragma: no cover - media domain always ships
+        return []
+    return [(MediaTooLarge, status.HTTP_413_CONTENT_TOO_LARGE),
+            (UnsupportedMedia, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
+            (CorruptMedia, status.HTTP_422_UNPROCESSABLE_CONTENT),
+            (MediaError, status.HTTP_422_UNPROCESSABLE_CONTENT)]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    table = _media_statuses() + STATUS_BY_ERROR
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        for kind, code in table:
+            if isinstance(exc, kind):
+                return JSONResponse({"detail": str(exc)}, status_code=code)
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": "2"})
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}",
+                                status_code=status.HTTP_303_SEE_OTHER)
+
+    app.add_exception_handler(SafeguardError, domain_error)
+    for kind, _ in _media_statuses():
+        app.add_exception_handler(kind, domain_error)
+    app.add_exception_handler(DatabaseUnavailable, unavailable)
+    app.add_exception_handler(LoginRequired, login_required)
