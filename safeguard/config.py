@@ -27,44 +27,38 @@ class Settings(BaseSettings):
         "postgresql+psycopg://user@host/db in production.",
     )
     data_dir: Path = Field(default=Path("var"), description="Index files and instance keys.")
-    secret_key: str = Field(
-        default="",
-        description="Signs session cookies and CSRF tokens. Empty: a random key is made and "
-        "kept in data_dir/secret.key.",
-    )
     allow_file_upload: bool = Field(
         default=True,
         description="POST /v1/match/file hashes uploads in memory. Switch off where the operator "
         "has no legal remit to receive media.",
     )
-    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
-    max_image_pixels: int = Field(default=50_000_000, ge=1)
-    max_batch_hashes: int = Field(default=1000, ge=1)
-    default_pdq_threshold: int = Field(default=31, ge=0, le=31)
-    min_pdq_quality: int = Field(default=50, ge=0, le=100)
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1,
+                                  description="Largest request body accepted (413 above it).")
+    max_image_pixels: int = Field(default=50_000_000, ge=1,
+                                  description="Images with more pixels are refused as possible "
+                                  "decompression bombs.")
+    max_batch_hashes: int = Field(default=1000, ge=1,
+                                  description="Most hashes in one POST /v1/match.")
+    default_pdq_threshold: int = Field(default=31, ge=0, le=31,
+                                       description="PDQ distance threshold of new banks.")
+    min_pdq_quality: int = Field(default=50, ge=0, le=100,
+                                 description="PDQ hashes below this quality are flagged "
+                                 "as low quality (the field's convention is 50).")
     index_refresh_seconds: float = Field(
         default=1.0, gt=0, description="How often a server picks up bank changes made elsewhere."
     )
-    webhook_max_attempts: int = Field(default=6, ge=1)
-    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
-    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    webhook_max_attempts: int = Field(default=6, ge=1,
+                                      description="Delivery attempts before a webhook is "
+                                      "marked failed (exponential back-off).")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0,
+                                           description="Timeout of one webhook attempt.")
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60,
+                                         description="Console sign-in lifetime.")
     cookie_secure: bool = Field(default=False, description="Set on behind HTTPS.")
-    login_max_failures: int = Field(default=5, ge=1)
-    login_lockout_seconds: int = Field(default=900, ge=1)
-
-    def resolved_secret_key(self) -> str:
-        if self.secret_key:
-            return self.secret_key
-        path = self.data_dir / "secret.key"
-        if path.exists():
-            return path.read_text().strip()
-        import secrets
-
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+    login_max_failures: int = Field(default=5, ge=1,
+                                    description="Failed sign-ins before the account locks.")
+    login_lockout_seconds: int = Field(default=900, ge=1,
+                                       description="How long a locked account stays locked.")
 
 
 @lru_cache

@@ -73,7 +73,7 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path / "data", secret_key="test-secret",
+    return Settings(database_url=db_url, data_dir=tmp_path / "data",
                     _env_file=None)  # type: ignore[call-arg]
 
 
@@ -85,3 +85,34 @@ def postgres_url() -> str:  # PLUGINS-PENDING: replaced by tests.support.postgre
     if not url:
         pytest.skip("PostgreSQL not started")
     return url
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app_client(settings: Settings) -> Iterator[object]:
+    """The real app over a fresh database, with an admin and an analyst."""
+    from fastapi.testclient import TestClient
+
+    from safeguard.audit.service import Actor
+    from safeguard.auth import service as auth
+    from safeguard.web.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        with app.state.db.session() as s:
+            root = Actor("cli", "test")
+            auth.create_user(s, root, "admin", PASSWORD, "admin")
+            auth.create_user(s, root, "ana", PASSWORD, "analyst")
+        yield client
+
+
+def issue_token(client: object, username: str, scopes: list[str]) -> str:
+    from safeguard.audit.service import Actor
+    from safeguard.auth import service as auth
+
+    db = client.app.state.db  # type: ignore[attr-defined]
+    with db.session() as s:
+        return auth.create_token(s, Actor("cli", "test"), auth.get_user(s, username), "t",
+                                 scopes).secret

@@ -11,7 +11,7 @@ from safeguard.auth import service
 from safeguard.auth.models import User
 from safeguard.auth.schemas import Me, TokenCreate, TokenIssued, TokenOut, UserCreate, UserOut
 from safeguard.errors import NotFoundError
-from safeguard.web.deps import DbSession, require_scope
+from safeguard.web.deps import DbSession, EntityId, require_scope
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 Admin = Annotated[Actor, Depends(require_scope("admin"))]
@@ -53,5 +53,5 @@ def create_token(body: TokenCreate, actor: Admin, session: DbSession) -> TokenIs
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, summary="Revoke an API token")
-def revoke_token(token_id: int, actor: Admin, session: DbSession) -> object:
+def revoke_token(token_id: EntityId, actor: Admin, session: DbSession) -> object:
     return service.revoke_token(session, actor, token_id)
