@@ -1,0 +1,386 @@
+"""Robustness benchmark: how often an edited copy of a benign picture still matches.
+
+    python benchmarks/robustness.py [--quick] [-n 120] [--plot /tmp/robustness.png]
+
+Columns: plain PDQ of the query (full decode, and the fast half-size JPEG decode) against
+a bank holding only the plain PDQ of each original (what external hash lists hold);
+``query_variants`` of the query against that same plain bank; and ``query_variants``
+against ``bank_variants`` of the original (banks built from pictures the operator holds).
+False matches count any query variant within the threshold of a bank variant of an
+unrelated original. Benign images only (see _images.py); nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+from rich.console import Console
+from rich.progress import Progress, TimeElapsedColumn
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _images import CorpusImage, corpus, encode  # noqa: E402
+
+from safeguard.media import (  # noqa: E402
+    HashResult,
+    bank_variants,
+    decode_image,
+    hash_bytes,
+    pdq_from_pixels,
+    query_variants,
+)
+
+THRESHOLD = 31
+
+# ---------------------------------------------------------------------------------------
+# Edits a re-shared picture typically goes through
+Edit = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def _img(rgb: np.ndarray) -> Image.Image:
+    return Image.fromarray(rgb)
+
+
+def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
+    return tuple(int(c) for c in rng.integers(0, 256, 3))  # type: ignore[return-value]
+
+
+def jpeg(quality: int) -> Edit:
+    def edit(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        buf = io.BytesIO()
+        _img(rgb).save(buf, "JPEG", quality=quality)
+        return np.asarray(Image.open(buf).convert("RGB"))
+    return edit
+
+
+def resize(scale: float) -> Edit:
+    def edit(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        size = (max(8, int(w * scale)), max(8, int(h * scale)))
+        return np.asarray(_img(rgb).resize(size, Image.Resampling.BILINEAR))
+    return edit
+
+
+def _crop(rgb: np.ndarray, left: float, top: float, right: float, bottom: float) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return rgb[int(round(h * top)):h - int(round(h * bottom)),
+               int(round(w * left)):w - int(round(w * right))]
+
+
+def crop(percent: float) -> Edit:
+    return lambda rgb, rng: _crop(rgb, *(percent / 100,) * 4)
+
+
+def crop_random(max_percent: float) -> Edit:
+    """Each side cut independently by 0..max_percent (asymmetric)."""
+    return lambda rgb, rng: _crop(rgb, *rng.uniform(0, max_percent / 100, 4))
+
+
+def crop_one_side(percent: float) -> Edit:
+    def edit(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        sides = [0.0, 0.0, 0.0, 0.0]
+        sides[int(rng.integers(0, 4))] = percent / 100
+        return _crop(rgb, *sides)
+    return edit
+
+
+def rotate(degrees: float) -> Edit:
+    def edit(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        sign = 1 if rng.random() < 0.5 else -1
+        return np.asarray(_img(rgb).rotate(sign * degrees, resample=Image.Resampling.BICUBIC))
+    return edit
+
+
+def flip(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.ascontiguousarray(rgb[:, ::-1])
+
+
+def turn90(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.ascontiguousarray(np.rot90(rgb, 1 if rng.random() < 0.5 else -1))
+
+
+def border(percent: float) -> Edit:
+    def edit(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        fill = _colour(rng) if rng.random() < 0.5 else (0, 0, 0) if rng.random() < 0.5 else (
+            255, 255, 255)
+        return np.asarray(ImageOps.expand(
+            _img(rgb), (int(w * percent / 100), int(h * percent / 100)), fill=fill))
+    return edit
+
+
+def letterbox(percent: float) -> Edit:
+    """Black bars above and below (or left and right), as when fitting another aspect."""
+    def edit(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        pad = (0, int(h * percent / 100)) if rng.random() < 0.5 else (int(w * percent / 100), 0)
+        return np.asarray(ImageOps.expand(_img(rgb), pad, fill=(0, 0, 0)))
+    return edit
+
+
+def _words(rng: np.random.Generator, n: int) -> str:
+    return " ".join(
+        "".join(chr(int(c)) for c in rng.integers(97, 123, int(rng.integers(2, 9))))
+        for _ in range(n)
+    )
+
+
+def screenshot(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The picture pasted in a synthetic app screen: bars, captions, buttons."""
+    return screenshot_with_box(rgb, rng)[0]
+
+
+def screenshot_with_box(
+    rgb: np.ndarray, rng: np.random.Generator,
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    phone = rng.random() < 0.5
+    cw, ch = (720, 1280) if phone else (1280, 800)
+    dark = rng.random() < 0.4
+    bg = (int(rng.integers(0, 40)),) * 3 if dark else (int(rng.integers(225, 256)),) * 3
+    fg = (230, 230, 230) if dark else (30, 30, 30)
+    canvas = Image.new("RGB", (cw, ch), bg)
+    draw = ImageDraw.Draw(canvas)
+    bar = int(ch * rng.uniform(0.05, 0.09))
+    draw.rectangle((0, 0, cw, bar), fill=_colour(rng))
+    draw.text((20, bar // 4), _words(rng, 3), fill=(255, 255, 255),
+              font=ImageFont.load_default(size=max(12, bar // 2)))
+    draw.rectangle((0, ch - bar, cw, ch), fill=_colour(rng))
+    for k in range(4):
+        x = int(cw * (k + 0.5) / 4)
+        draw.ellipse((x - bar // 3, ch - bar * 2 // 3, x + bar // 3, ch - bar // 3), fill=fg)
+    margin = 0 if phone and rng.random() < 0.5 else int(cw * rng.uniform(0.02, 0.15))
+    left = margin if phone else int(cw * rng.uniform(0.15, 0.3))
+    avail_w = cw - left - margin
+    avail_h = ch - 2 * bar - int(ch * 0.15)
+    h, w = rgb.shape[:2]
+    scale = min(avail_w / w, avail_h / h)
+    pw, ph = int(w * scale), int(h * scale)
+    top = bar + int(rng.uniform(0.02, 0.08) * ch)
+    canvas.paste(_img(rgb).resize((pw, ph), Image.Resampling.LANCZOS), (left, top))
+    font = ImageFont.load_default(size=18)
+    draw.text((left, top + ph + 10), _words(rng, 6), fill=fg, font=font)
+    draw.text((left, top - 28), _words(rng, 3), fill=fg, font=font)
+    if not phone:
+        for k in range(8):
+            draw.text((15, bar + 30 + 40 * k), _words(rng, 2), fill=fg, font=font)
+    return np.asarray(canvas), (top, top + ph, left, left + pw)
+
+
+def caption(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    image = _img(rgb).copy()
+    w, h = image.size
+    draw = ImageDraw.Draw(image)
+    size = max(12, h // 14)
+    y = int(h * rng.uniform(0.05, 0.8))
+    draw.text((int(w * 0.05), y), _words(rng, 4), fill=_colour(rng),
+              font=ImageFont.load_default(size=size), stroke_width=2, stroke_fill=(0, 0, 0))
+    return np.asarray(image)
+
+
+def watermark(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    base = _img(rgb).convert("RGBA")
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    w, h = base.size
+    font = ImageFont.load_default(size=max(12, h // 8))
+    draw.text((w * 0.1, h * 0.4), _words(rng, 2).upper(), fill=(255, 255, 255, 110), font=font)
+    layer = layer.rotate(float(rng.uniform(-30, 30)))
+    return np.asarray(Image.alpha_composite(base, layer).convert("RGB"))
+
+
+def colour(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    image = _img(rgb)
+    image = ImageEnhance.Brightness(image).enhance(float(rng.uniform(0.75, 1.25)))
+    image = ImageEnhance.Contrast(image).enhance(float(rng.uniform(0.75, 1.25)))
+    image = ImageEnhance.Color(image).enhance(float(rng.uniform(0.0, 1.5)))
+    return np.asarray(image)
+
+
+# Edits grouped by the bank the target is measured against.
+EXTERNAL_TARGETS = ("border", "letterbox", "screenshot", "flip", "turn90")
+IMAGE_BANK_TARGETS = ("crop", "rotate")
+
+EDITS: dict[str, Edit] = {
+    "jpeg q50": jpeg(50),
+    "resize 50%": resize(0.5),
+    "crop 1%": crop(1), "crop 2%": crop(2), "crop 5%": crop(5), "crop 10%": crop(10),
+    "crop random 0-5% a side": crop_random(5),
+    "crop random 0-10% a side": crop_random(10),
+    "crop one side 10%": crop_one_side(10),
+    "rotate 1°": rotate(1), "rotate 2°": rotate(2), "rotate 5°": rotate(5),
+    "flip horizontal": flip,
+    "turn90 ±90°": turn90,
+    "border 2%": border(2), "border 5%": border(5), "border 10%": border(10),
+    "letterbox 10%": letterbox(10), "letterbox 20%": letterbox(20),
+    "screenshot frame": screenshot,
+    "caption text": caption,
+    "watermark": watermark,
+    "colour change": colour,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Measurement
+
+
+def _bits(hexes: list[str]) -> np.ndarray:
+    """Hex hashes as (n, 4) uint64 words for fast all-pairs Hamming distances."""
+    raw = np.frombuffer(b"".join(bytes.fromhex(h) for h in hexes), dtype=">u8")
+    return raw.astype(np.uint64).reshape(-1, 4)
+
+
+def _min_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each row of ``a``, the smallest Hamming distance to any row of ``b``."""
+    out = np.full(len(a), 256, np.int64)
+    for start in range(0, len(a), 512):
+        chunk = a[start:start + 512, None, :] ^ b[None, :, :]
+        out[start:start + 512] = np.bitwise_count(chunk).sum(axis=2).min(axis=1)
+    return out
+
+
+@dataclass
+class Query:
+    original: int
+    edit: str
+    plain_full: str
+    plain_fast: str
+    variants: list[str]
+
+
+def _pdq(results: list[HashResult]) -> str:
+    return next(r.value for r in results if r.signal_type == "pdq")
+
+
+def run(n: int, seed: int, plot: str | None) -> None:
+    console = Console(width=150)
+    images = [im for im in corpus(n, seed=seed) if pdq_from_pixels(im.rgb)[1] >= 50]
+    console.print(f"{len(images)} benign originals of quality >= 50 (of {n} generated)")
+    rng = np.random.default_rng(seed)
+    plain_bank: list[str] = []
+    image_bank: list[tuple[int, str]] = []
+    cost = {"plain PDQ": 0.0, "query_variants": 0.0, "bank_variants": 0.0}
+    queries: list[Query] = []
+    with Progress(*Progress.get_default_columns(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("editing and hashing", total=len(images))
+        for idx, item in enumerate(images):
+            t0 = time.perf_counter()
+            plain_bank.append(pdq_from_pixels(item.rgb)[0])
+            t1 = time.perf_counter()
+            image_bank += [(idx, r.value) for r in bank_variants(item.rgb)]
+            t2 = time.perf_counter()
+            cost["plain PDQ"] += t1 - t0
+            cost["bank_variants"] += t2 - t1
+            for name, edit in EDITS.items():
+                data = encode(edit(item.rgb, rng), "JPEG", quality=90)
+                label = f"{item.name}/{name}"
+                full = _pdq(hash_bytes(data, label=label, signal_types=("pdq",), fast=False))
+                fast = _pdq(hash_bytes(data, label=label, signal_types=("pdq",), fast=True))
+                t3 = time.perf_counter()
+                variants = [r.value for r in query_variants(decode_image(data, label=label))]
+                cost["query_variants"] += time.perf_counter() - t3
+                queries.append(Query(idx, name, full, fast, variants))
+            bar.advance(task)
+    _report(console, images, queries, plain_bank, image_bank, cost, plot)
+
+
+def _report(console: Console, images: list[CorpusImage], queries: list[Query],
+            plain_bank: list[str], image_bank: list[tuple[int, str]],
+            cost: dict[str, float], plot: str | None) -> None:
+    groups = [im.group for im in images]
+    plain = _bits(plain_bank)
+    bank_owner = np.array([i for i, _ in image_bank])
+    bank_bits = _bits([h for _, h in image_bank])
+    rows: dict[str, list[list[bool]]] = {name: [[], [], [], []] for name in EDITS}
+    false_matches = 0
+    closest_unrelated = 256
+    for q in queries:
+        own = plain[q.original:q.original + 1]
+        mine = bank_bits[bank_owner == q.original]
+        others = np.array([groups[i] != groups[q.original] for i in bank_owner])
+        qv = _bits(q.variants)
+        cells = rows[q.edit]
+        cells[0].append(bool(_min_distance(_bits([q.plain_full]), own)[0] <= THRESHOLD))
+        cells[1].append(bool(_min_distance(_bits([q.plain_fast]), own)[0] <= THRESHOLD))
+        cells[2].append(bool(_min_distance(qv, own).min() <= THRESHOLD))
+        cells[3].append(bool(_min_distance(qv, mine).min() <= THRESHOLD))
+        unrelated = _min_distance(qv, bank_bits[others]).min()
+        closest_unrelated = min(closest_unrelated, int(unrelated))
+        false_matches += int(unrelated <= THRESHOLD)
+    table = Table(title=f"PDQ match recall at Hamming <= {THRESHOLD} ({len(images)} originals)")
+    for col in ("edit", "plain, full decode", "plain, fast decode", "query_variants",
+                "query + bank_variants", "target"):
+        table.add_column(col, justify="left" if col == "edit" else "right")
+    recalls: dict[str, list[float]] = {}
+    for name, cells in rows.items():
+        recalls[name] = [float(np.mean(c)) for c in cells]
+        target = ("≥0.90 (external bank)" if name.split()[0] in EXTERNAL_TARGETS
+                  else "≥0.90 (image bank)" if name.split()[0] in IMAGE_BANK_TARGETS else "")
+        table.add_row(name, *(f"{r:.2f}" for r in recalls[name]), target)
+    console.print(table)
+    pairs = [(i, j) for i in range(len(images)) for j in range(i + 1, len(images))
+             if groups[i] != groups[j]]
+    plain_d = [int(np.bitwise_count(plain[i] ^ plain[j]).sum()) for i, j in pairs]
+    summary = Table(title="False matches and cost")
+    summary.add_column("measure")
+    summary.add_column("value", justify="right")
+    summary.add_row("unrelated original pairs", f"{len(pairs):,}")
+    summary.add_row("closest unrelated pair, plain PDQ", f"{min(plain_d)} bits")
+    summary.add_row("false matches, plain PDQ pairs", str(sum(d <= THRESHOLD for d in plain_d)))
+    summary.add_row("closest unrelated, any query variant vs any bank variant",
+                    f"{closest_unrelated} bits")
+    summary.add_row("queries with a false match (variants vs image bank)", str(false_matches))
+    per = len(images)
+    for name, seconds in cost.items():
+        per_image = seconds / (per * (len(EDITS) if name == "query_variants" else 1)) * 1000
+        summary.add_row(f"{name} time a 1024x768 picture", f"{per_image:.1f} ms")
+    summary.add_row("bank_variants hashes per picture", str(len(image_bank) // per))
+    console.print(summary)
+    if plot:
+        _plot(recalls, plot)
+        console.print(f"plot written to {plot}")
+
+
+def _plot(recalls: dict[str, list[float]], path: str) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    names = list(recalls)
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(names) + 1.5))
+    labels = ("plain PDQ", "query_variants", "query + bank_variants")
+    for k, (col, label) in enumerate(zip((0, 2, 3), labels, strict=True)):
+        ax.barh(y + (k - 1) * 0.27, [recalls[n][col] for n in names], height=0.27, label=label)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.axvline(0.9, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel(f"recall at Hamming <= {THRESHOLD}")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="30 originals instead of 120")
+    parser.add_argument("-n", type=int, default=120, help="number of originals")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", help="write a recall bar chart (PNG) to this path")
+    args = parser.parse_args()
+    run(30 if args.quick else args.n, args.seed, args.plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""`safeguard hash FILE...`: hashes printed, files read into memory only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safeguard.cli.common import console, err_console
+from safeguard.config import get_settings
+from safeguard.media.errors import MediaError
+from safeguard.media.hashers import hash_bytes
+
+
+def app(files: Annotated[list[Path], typer.Argument(help="Images, videos or any files.")],
+        signal: Annotated[list[str] | None, typer.Option(
+            "--signal", help="pdq, md5, sha256, vpdq (repeat). Default: pdq, md5, sha256.")] = None,
+        jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per hash.")] = False,
+        exact: Annotated[bool, typer.Option(
+            "--exact", help="Full-resolution decode (slower) instead of the fast path.")] = False,
+        ) -> None:
+    """Hash files: PDQ with quality for images, MD5 and SHA-256 for any file."""
+    settings = get_settings()
+    signal_types = tuple(signal) if signal else ("pdq", "md5", "sha256")
+    table = Table("file", "signal", "hash", "quality")
+    failures = 0
+    for path in files:
+        try:
+            results = hash_bytes(path.read_bytes(), label=str(path), signal_types=signal_types,
+                                 fast=not exact, max_pixels=settings.max_image_pixels)
+        except (MediaError, OSError) as exc:
+            failures += 1
+            err_console.print(f"[bold red]error:[/] {exc}")
+            continue
+        for r in results:
+            if jsonl:
+                print(json.dumps({"file": str(path), "signal_type": r.signal_type,
+                                  "hash": r.value, "quality": r.quality}))
+            else:
+                table.add_row(str(path), r.signal_type, r.value,
+                              "" if r.quality is None else str(r.quality))
+    if not jsonl:
+        console.print(table)
+    if failures:
+        raise typer.Exit(1)

@@ -1,0 +1,220 @@
+"""Numba kernels that reproduce the PDQ reference C++ (facebook/ThreatExchange pdq/cpp)
+operation by operation, in float32 and in the same order, so the result is bit-identical to
+``pdqhash.compute``. Loops stay scalar on purpose: reordering a float sum changes low bits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def luma_from_rgb(rgb: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    # pdqhash's binding computes luma in float64 with numpy and then casts to float32;
+    # doing the same keeps the hash identical to the field's.
+    h, w = rgb.shape[0], rgb.shape[1]
+    out = np.empty((h, w), np.float32)
+    for i in range(h):
+        for j in range(w):
+            y = rgb[i, j, 0] * 0.299 + rgb[i, j, 1] * 0.587 + rgb[i, j, 2] * 0.114
+            out[i, j] = np.float32(y)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _box_along_rows(src: np.ndarray, dst: np.ndarray, window: int) -> None:  # pragma: no cover
+    h, w = src.shape
+    half = (window + 2) // 2
+    for i in range(h):
+        total = np.float32(0.0)
+        count = 0
+        right = 0
+        left = 0
+        out = 0
+        for _ in range(half - 1):
+            total += src[i, right]
+            count += 1
+            right += 1
+        for _ in range(window - half + 1):
+            total += src[i, right]
+            count += 1
+            dst[i, out] = total / np.float32(count)
+            right += 1
+            out += 1
+        for _ in range(w - window):
+            total += src[i, right]
+            total -= src[i, left]
+            dst[i, out] = total / np.float32(count)
+            left += 1
+            right += 1
+            out += 1
+        for _ in range(half - 1):
+            total -= src[i, left]
+            count -= 1
+            dst[i, out] = total / np.float32(count)
+            left += 1
+            out += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _box_along_cols(src: np.ndarray, dst: np.ndarray, window: int) -> None:  # pragma: no cover
+    # Same arithmetic per column as the reference, but all columns advance together so the
+    # inner loop is contiguous and vectorises; each column's own sum order is unchanged.
+    h, w = src.shape
+    half = (window + 2) // 2
+    total = np.zeros(w, np.float32)
+    count = 0
+    right = 0
+    left = 0
+    out = 0
+    for _ in range(half - 1):
+        for j in range(w):
+            total[j] += src[right, j]
+        count += 1
+        right += 1
+    for _ in range(window - half + 1):
+        count += 1
+        c = np.float32(count)
+        for j in range(w):
+            total[j] += src[right, j]
+            dst[out, j] = total[j] / c
+        right += 1
+        out += 1
+    for _ in range(h - window):
+        c = np.float32(count)
+        for j in range(w):
+            total[j] += src[right, j]
+            total[j] -= src[left, j]
+            dst[out, j] = total[j] / c
+        left += 1
+        right += 1
+        out += 1
+    for _ in range(half - 1):
+        count -= 1
+        c = np.float32(count)
+        for j in range(w):
+            total[j] -= src[left, j]
+            dst[out, j] = total[j] / c
+        left += 1
+        out += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _dct64_to_16(a: np.ndarray, d: np.ndarray) -> np.ndarray:  # pragma: no cover
+    t = np.empty((16, 64), np.float32)
+    for i in range(16):
+        for j in range(64):
+            s = np.float32(0.0)
+            for k in range(64):
+                s += d[i, k] * a[k, j]
+            t[i, j] = s
+    b = np.empty((16, 16), np.float32)
+    for i in range(16):
+        for j in range(16):
+            s = np.float32(0.0)
+            for k in range(64):
+                s += t[i, k] * d[j, k]
+            b[i, j] = s
+    return b
+
+
+@numba.njit(cache=True, nogil=True)
+def _quality(a: np.ndarray) -> int:  # pragma: no cover
+    gradient_sum = 0
+    hundred = np.float32(100.0)
+    scale = np.float32(255.0)
+    for i in range(63):
+        for j in range(64):
+            gradient_sum += abs(int(((a[i, j] - a[i + 1, j]) * hundred) / scale))
+    for i in range(64):
+        for j in range(63):
+            gradient_sum += abs(int(((a[i, j] - a[i, j + 1]) * hundred) / scale))
+    return min(gradient_sum // 90, 100)
+
+
+@numba.njit(cache=True, nogil=True)
+def dct16_and_quality(
+    luma: np.ndarray, d: np.ndarray,
+) -> tuple[np.ndarray, int]:  # pragma: no cover
+    """Tent-filter (two box passes each way), decimate to 64x64, quality, 16x16 DCT.
+    ``luma`` is overwritten, as in the reference."""
+    h, w = luma.shape
+    a = np.empty((64, 64), np.float32)
+    if h == 64 and w == 64:
+        # The reference skips filtering when the input is already 64x64 (video frames).
+        a[:, :] = luma
+    else:
+        along_rows = (w + 127) // 128
+        along_cols = (h + 127) // 128
+        scratch = np.empty_like(luma)
+        for _ in range(2):
+            _box_along_rows(luma, scratch, along_rows)
+            _box_along_cols(scratch, luma, along_cols)
+        for oi in range(64):
+            ii = int(((oi + 0.5) * h) / 64)
+            for oj in range(64):
+                jj = int(((oj + 0.5) * w) / 64)
+                a[oi, oj] = luma[ii, jj]
+    return _dct64_to_16(a, d), _quality(a)
+
+
+def dct_matrix() -> np.ndarray:
+    """The reference's 16x64 DCT-II rows 1..16, built with the same float/double mix."""
+    scale = float(np.float32(math.sqrt(2.0 / 64.0)))
+    d = np.empty((16, 64), np.float32)
+    for i in range(16):
+        for j in range(64):
+            d[i, j] = scale * math.cos((math.pi / 2.0 / 64.0) * (i + 1) * (2 * j + 1))
+    return d
+
+
+@numba.njit(cache=True, nogil=True)
+def _sample_positions(
+    full: int, reduction: int, reduced: int,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    # Where the full-size reference would sample its tent-filtered image (index plus the
+    # half-pixel shift of two even-width box passes), mapped into the reduced image.
+    full_shift = 1.0 if ((full + 127) // 128) % 2 == 0 else 0.0
+    reduced_shift = 1.0 if ((reduced + 127) // 128) % 2 == 0 else 0.0
+    lo = np.empty(64, np.int64)
+    frac = np.empty(64, np.float32)
+    for o in range(64):
+        centre = int(((o + 0.5) * full) / 64) + full_shift
+        k = (centre - (reduction - 1) / 2.0) / reduction - reduced_shift
+        k = min(max(k, 0.0), reduced - 1.0)
+        base = min(int(k), reduced - 2)
+        lo[o] = base
+        frac[o] = np.float32(k - base)
+    return lo, frac
+
+
+@numba.njit(cache=True, nogil=True)
+def dct16_and_quality_reduced(
+    luma: np.ndarray, d: np.ndarray, full_h: int, full_w: int, reduction: int,
+) -> tuple[np.ndarray, int]:  # pragma: no cover
+    """PDQ of a picture decoded at 1/``reduction`` size, aligned to the full-size grid:
+    same tent filter measured in full-size pixels, then bilinear samples at the points the
+    full-size reference would pick, so the hash drifts as little as possible."""
+    h, w = luma.shape
+    scratch = np.empty_like(luma)
+    along_rows = (w + 127) // 128
+    along_cols = (h + 127) // 128
+    for _ in range(2):
+        _box_along_rows(luma, scratch, along_rows)
+        _box_along_cols(scratch, luma, along_cols)
+    rlo, rfrac = _sample_positions(full_h, reduction, h)
+    clo, cfrac = _sample_positions(full_w, reduction, w)
+    a = np.empty((64, 64), np.float32)
+    for oi in range(64):
+        i0 = rlo[oi]
+        fi = rfrac[oi]
+        for oj in range(64):
+            j0 = clo[oj]
+            fj = cfrac[oj]
+            top = luma[i0, j0] * (1 - fj) + luma[i0, j0 + 1] * fj
+            bottom = luma[i0 + 1, j0] * (1 - fj) + luma[i0 + 1, j0 + 1] * fj
+            a[oi, oj] = top * (1 - fi) + bottom * fi
+    return _dct64_to_16(a, d), _quality(a)
