@@ -1,0 +1,352 @@
+"""PDQ index benchmark: Safeguard's PDQIndex against threatexchange's default PDQ index.
+
+Every (engine, bank kind, size) case runs in its own subprocess, so peak RSS is that case's
+alone. Each case: make the bank (seeded, so every engine sees the same hashes), build, time
+single queries and one batch, and compare a sample with a brute-force scan (recall and
+exactness at d <= 31). Nothing here fails on timing; it prints a table and can write JSON.
+
+    python benchmarks/matching.py                       # 100 k, 1 M, 10 M; random + clustered
+    python benchmarks/matching.py --quick               # 100 k only, fewer queries
+    python benchmarks/matching.py --sizes 100000,1000000 --kinds random --json out.json
+
+Banks are random bytes (not hashes of any image). "clustered" banks have CENTRES_PER_10M
+centres scaled to the size, members 0..40 bits from their centre; half of the queries are
+near a bank entry (0..40 bits away), half are random.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RADIUS = 31
+CENTRES_PER_10M = 10_000
+ENGINES = ("safeguard", "threatexchange", "faiss-flat")
+DEFAULT_ENGINES = ("safeguard", "threatexchange")
+
+
+# ---------------------------------------------------------------- worker (one case)
+
+
+def _emit(**fields: Any) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def _rss_bytes() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _make_bank(kind: str, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bank, seeds for near queries): near queries start from bank rows or cluster centres."""
+    from safeguard.matching._index_reference import clustered_hashes, random_hashes
+
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        bank = random_hashes(rng, size)
+        return bank, bank
+    centres = max(10, CENTRES_PER_10M * size // 10_000_000)
+    return clustered_hashes(rng, size, centres)
+
+
+def _make_queries(near_seeds: np.ndarray, count: int, seed: int) -> np.ndarray:
+    from safeguard.matching._index_reference import flip_bits, random_hashes
+
+    rng = np.random.default_rng(seed + 1)
+    near = near_seeds[rng.integers(0, len(near_seeds), size=count // 2)]
+    near = flip_bits(near, rng.integers(0, 41, size=len(near)), rng)
+    queries = np.concatenate([near, random_hashes(rng, count - len(near))])
+    return queries[rng.permutation(len(queries))]
+
+
+class _Engine:
+    """Uniform face over the engines: build, one query, a batch; results as (id, distance)."""
+
+    build: Callable[[np.ndarray, np.ndarray], None]
+    search_one: Callable[[np.ndarray, str], list[tuple[int, int]]]
+    search_batch: Callable[[np.ndarray, list[str]], list[list[tuple[int, int]]]]
+    memory_bytes: Callable[[], int | None]
+
+
+def _safeguard_engine() -> _Engine:
+    from safeguard.matching.index import PDQIndex
+
+    engine = _Engine()
+    state: dict[str, PDQIndex] = {}
+
+    def build(ids: np.ndarray, bank: np.ndarray) -> None:
+        state["index"] = PDQIndex()
+        state["index"].add(ids, bank)
+
+    engine.build = build
+    engine.search_one = lambda query, _hex: state["index"].search(query[None], RADIUS)[0]
+    engine.search_batch = lambda queries, _hexes: state["index"].search(queries, RADIUS)
+    engine.memory_bytes = lambda: state["index"].memory_bytes()
+    return engine
+
+
+def _threatexchange_engine() -> _Engine:
+    """What HMA gets from PdqSignal.get_index_cls(): a faiss multi-index hash, 16 x 16 bits."""
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+
+    index_class = PdqSignal.get_index_cls()
+    engine = _Engine()
+    state: dict[str, Any] = {}
+
+    def build(ids: np.ndarray, bank: np.ndarray) -> None:
+        hexes = state.pop("bank_hexes")
+        state["index"] = index_class(zip(hexes, ids.tolist(), strict=True))
+        del hexes
+
+    def search_one(_query: np.ndarray, hex_query: str) -> list[tuple[int, int]]:
+        matches = state["index"].query(hex_query)
+        return [(m.metadata, m.similarity_info.distance) for m in matches]
+
+    def search_batch(_queries: np.ndarray, hexes: list[str]) -> list[list[tuple[int, int]]]:
+        index = state["index"]
+        found = index.index.search_with_distance_in_result(hexes, RADIUS)
+        return [[(index.local_id_to_entry[i][1], int(d)) for i, _h, d in found[h]] for h in hexes]
+
+    engine.build = build
+    engine.search_one = search_one
+    engine.search_batch = search_batch
+    engine.memory_bytes = lambda: None
+    engine.state = state  # type: ignore[attr-defined]
+    return engine
+
+
+def _faiss_flat_engine() -> _Engine:
+    import faiss
+
+    engine = _Engine()
+    state: dict[str, Any] = {}
+
+    def build(ids: np.ndarray, bank: np.ndarray) -> None:
+        state["index"] = faiss.IndexBinaryFlat(256)
+        state["index"].add(bank)
+
+    def search_batch(queries: np.ndarray, _hexes: list[str]) -> list[list[tuple[int, int]]]:
+        limits, distances, labels = state["index"].range_search(queries, RADIUS + 1)
+        return [
+            list(zip(labels[a:b].tolist(), distances[a:b].tolist(), strict=True))
+            for a, b in zip(limits[:-1], limits[1:], strict=True)
+        ]
+
+    engine.build = build
+    engine.search_one = lambda query, _hex: search_batch(query[None], [])[0]
+    engine.search_batch = search_batch
+    engine.memory_bytes = lambda: None
+    return engine
+
+
+def _timed(function: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of all threads, result): CPU time is what other users of a
+    shared machine cannot steal, so it is reported next to wall time."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def run_case(engine_name: str, kind: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
+    from safeguard.matching._index_reference import brute_force
+
+    _emit(phase="making bank")
+    bank, near_seeds = _make_bank(kind, size, args.seed)
+    queries = _make_queries(near_seeds, max(args.single, args.batch), args.seed)
+    del near_seeds
+    ids = np.arange(size, dtype=np.int64) * 7 + 1  # ids unrelated to row numbers
+    _emit(phase="brute force reference")
+    sample = queries[: args.recall_sample]
+    truth = [
+        sorted((int(ids[row]), d) for row, d in result)
+        for result in brute_force(bank, sample, RADIUS)
+    ]
+    engine = {
+        "safeguard": _safeguard_engine,
+        "threatexchange": _threatexchange_engine,
+        "faiss-flat": _faiss_flat_engine,
+    }[engine_name]()
+    hexes = [bytes(q).hex() for q in queries]
+    if engine_name == "threatexchange":  # its API takes hex strings; converting is not timed
+        engine.state["bank_hexes"] = [row.tobytes().hex() for row in bank]  # type: ignore[attr-defined]
+    rss_before = _rss_bytes()
+    _emit(phase="build")
+    build_seconds, _, _ = _timed(lambda: engine.build(ids, bank))
+    rss_after_build = _rss_bytes()
+    if engine_name != "faiss-flat":
+        del bank  # the index holds its own copy; the bank no longer counts towards the peak
+    _emit(phase="single queries")
+    engine.search_one(queries[0], hexes[0])  # warm-up (numba loads its cache, faiss its tables)
+    single = args.single
+    single_seconds, single_cpu, _ = _timed(
+        lambda: [engine.search_one(queries[i], hexes[i]) for i in range(single)]
+    )
+    _emit(phase="batch")
+    batch_seconds, batch_cpu, batch_results = _timed(
+        lambda: engine.search_batch(queries[: args.batch], hexes[: args.batch])
+    )
+    found = [sorted(result) for result in batch_results[: len(sample)]]
+    expected_pairs = sum(len(t) for t in truth)
+    found_pairs = sum(len(set(f) & set(t)) for f, t in zip(found, truth, strict=True))
+    return {
+        "engine": engine_name,
+        "kind": kind,
+        "size": size,
+        "build_s": build_seconds,
+        "index_rss_bytes": rss_after_build - rss_before,
+        "peak_rss_bytes": _peak_rss_bytes(),
+        "index_bytes": engine.memory_bytes(),
+        "single_qps": single / single_seconds,
+        "batch_qps": args.batch / batch_seconds,
+        "single_cpu_qps": single / single_cpu,
+        "batch_cpu_qps": args.batch / batch_cpu,
+        "load_average": os.getloadavg()[0],
+        "recall": found_pairs / expected_pairs if expected_pairs else 1.0,
+        "exact": found == truth,
+        "truth_pairs": expected_pairs,
+        "threads": os.cpu_count(),
+    }
+
+
+# ---------------------------------------------------------------- parent (table)
+
+
+def _cases(args: argparse.Namespace) -> Iterator[tuple[str, str, int]]:
+    for size in args.sizes:
+        for kind in args.kinds:
+            for engine in args.engines:
+                yield engine, kind, size
+
+
+def _run_in_subprocess(
+    case: tuple[str, str, int], args: argparse.Namespace, on_phase: Callable[[str], None]
+) -> dict[str, Any]:
+    engine, kind, size = case
+    command = [sys.executable, __file__, "--worker", engine, kind, str(size), *args.passthrough]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    result: dict[str, Any] = {"engine": engine, "kind": kind, "size": size, "error": "no result"}
+    for line in process.stdout:
+        message = json.loads(line)
+        if "phase" in message:
+            on_phase(message["phase"])
+        else:
+            result = message
+    if process.wait() != 0:
+        result["error"] = f"exit status {process.returncode}"
+    return result
+
+
+def _format_table(results: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"PDQ range search, d <= {RADIUS} ({os.cpu_count()} cores)")
+    for column in (
+        "bank", "engine", "build s", "peak RSS", "index RSS", "single q/s", "batch q/s",
+        "single q/cpu-s", "batch q/cpu-s", "recall", "exact", "× single", "× batch", "× peak",
+    ):  # fmt: skip
+        table.add_column(column, justify="right")
+    by_case = {(r["engine"], r["kind"], r["size"]): r for r in results}
+    for result in results:
+        if "error" in result:
+            table.add_row(f"{result['kind']} {result['size']:,}", result["engine"], result["error"])
+            continue
+        reference = by_case.get(("threatexchange", result["kind"], result["size"]))
+        ratios = ["", "", ""]  # against threatexchange, on wall-clock q/s and peak RSS
+        if reference and "error" not in reference and result["engine"] != "threatexchange":
+            ratios = [
+                f"{result['single_qps'] / reference['single_qps']:.1f}",
+                f"{result['batch_qps'] / reference['batch_qps']:.1f}",
+                f"{reference['peak_rss_bytes'] / result['peak_rss_bytes']:.1f}",
+            ]
+        table.add_row(
+            f"{result['kind']} {result['size']:,}",
+            result["engine"],
+            f"{result['build_s']:.1f}",
+            f"{result['peak_rss_bytes'] / 2**30:.2f} GiB",
+            f"{result['index_rss_bytes'] / 2**30:.2f} GiB",
+            f"{result['single_qps']:,.0f}",
+            f"{result['batch_qps']:,.0f}",
+            f"{result['single_cpu_qps']:,.0f}",
+            f"{result['batch_cpu_qps']:,.0f}",
+            f"{result['recall']:.4f}",
+            "yes" if result["exact"] else "NO",
+            *ratios,
+        )
+    return table
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
+    parser.add_argument("--kinds", default="random,clustered")
+    parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help=f"of {ENGINES}")
+    parser.add_argument("--quick", action="store_true", help="100 k only, fewer queries")
+    parser.add_argument("--single", type=int, default=2000, help="single queries to time")
+    parser.add_argument("--batch", type=int, default=10_000, help="queries in the batch")
+    parser.add_argument("--recall-sample", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "KIND", "SIZE"), help="internal")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.single, args.batch, args.recall_sample = "100000", 300, 2000, 100
+    args.sizes = [int(s) for s in str(args.sizes).split(",")]
+    args.kinds = args.kinds.split(",")
+    args.engines = args.engines.split(",")
+    unknown = set(args.engines) - set(ENGINES)
+    if unknown:
+        parser.error(f"unknown engines {sorted(unknown)}; choose from {ENGINES}")
+    args.passthrough = [
+        f"--single={args.single}",
+        f"--batch={args.batch}",
+        f"--recall-sample={args.recall_sample}",
+        f"--seed={args.seed}",
+    ]
+    return args
+
+
+def main(argv: list[str]) -> None:
+    args = _parse(argv)
+    if args.worker:
+        engine, kind, size = args.worker
+        _emit(**run_case(engine, kind, int(size), args))
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+
+    console = Console(width=max(180, Console().width))
+    cases = list(_cases(args))
+    results = []
+    with Progress(SpinnerColumn(), *Progress.get_default_columns(), TimeElapsedColumn()) as bar:
+        overall = bar.add_task("cases", total=len(cases))
+        for case in cases:
+            label = f"{case[0]} {case[1]} {case[2]:,}"
+            step = bar.add_task(label, total=None)
+            results.append(
+                _run_in_subprocess(
+                    case, args, lambda p, s=step, n=label: bar.update(s, description=f"{n}: {p}")
+                )
+            )
+            bar.remove_task(step)
+            bar.advance(overall)
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=1))
+    console.print(_format_table(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
