@@ -1,0 +1,1 @@
+from tests.banks.support import db  # noqa: F401  - our tables on top of the shared fixture
