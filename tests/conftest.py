@@ -9,14 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from safeguard.config import Settings
 from safeguard.db.engine import Database
 from safeguard.db.migrate import upgrade
 
-pytest_plugins: list[str] = []  # PLUGINS-PENDING
+pytest.register_assert_rewrite("tests.support")
+from tests.support.postgres import admin_execute  # noqa: E402  (after the rewrite hook)
+
+pytest_plugins = ["tests.support.postgres", "tests.support.browser", "tests.support.live_server"]
 
 
 @pytest.fixture(scope="session")
@@ -34,19 +36,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_template(postgres_url: str) -> str:
     """A migrated template database; tests clone it with CREATE DATABASE ... TEMPLATE."""
     name = f"sg_template_{uuid.uuid4().hex[:8]}"
-    _admin_execute(postgres_url, f'CREATE DATABASE "{name}"')
+    admin_execute(postgres_url, f'CREATE DATABASE "{name}"')
     url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     db = Database(url)
     upgrade(db)
     db.dispose()
     return name
-
-
-def _admin_execute(url: str, sql: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -59,9 +54,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     server_url = request.getfixturevalue("postgres_url")
     template = request.getfixturevalue("postgres_template")
     name = f"sg_test_{uuid.uuid4().hex[:12]}"
-    _admin_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    admin_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -75,16 +70,6 @@ def db(db_url: str) -> Iterator[Database]:
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path / "data",
                     _env_file=None)  # type: ignore[call-arg]
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:  # PLUGINS-PENDING: replaced by tests.support.postgres
-    import os
-
-    url = os.environ.get("SAFEGUARD_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("PostgreSQL not started")
-    return url
 
 
 PASSWORD = "correct horse battery"

@@ -27,7 +27,8 @@ class Scope(enum.StrEnum):
 # What each role may do, expressed in scopes, so one check serves sessions and tokens.
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
-    Role.ANALYST: frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.BANKS_WRITE, Scope.MATCHLOG_READ}),
+    Role.ANALYST: frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.BANKS_WRITE,
+                             Scope.MATCHLOG_READ}),
 }
 
 

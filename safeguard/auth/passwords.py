@@ -3,9 +3,9 @@ from __future__ import annotations
 import secrets
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from safeguard.errors import InvalidInput
-from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 # Verifying against this when a username does not exist keeps login timing uniform.

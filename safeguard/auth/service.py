@@ -18,7 +18,7 @@ from safeguard.auth.passwords import hash_password, needs_rehash, verify_passwor
 from safeguard.db.base import utcnow
 from safeguard.errors import ConflictError, InvalidInput, NotFoundError, SafeguardError
 
-TOKEN_PREFIX = "sgt_"
+TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker, not a secret
 
 
 class AuthError(SafeguardError):

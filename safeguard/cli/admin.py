@@ -48,6 +48,18 @@ def user_create(username: str,
         console.print(f"password (shown once): [bold]{secret}[/]")
 
 
+@user_app.command("password")
+@friendly_errors
+def user_password(username: str) -> None:
+    """Set a new, generated password for USERNAME (printed once) and unlock the account."""
+    secret = generate_password()
+    db = open_db()
+    with db.session() as s:
+        auth.set_password(s, cli_actor(), username, secret)
+    db.dispose()
+    console.print(f"new password for [bold]{username}[/] (shown once): [bold]{secret}[/]")
+
+
 @user_app.command("list")
 @friendly_errors
 def user_list() -> None:

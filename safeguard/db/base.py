@@ -41,3 +41,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+MAX_ID = 2_147_483_647  # primary keys are 32-bit on PostgreSQL

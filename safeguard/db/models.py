@@ -2,15 +2,15 @@
 
 from safeguard.audit.models import AuditEvent, AuditHead
 from safeguard.auth.models import ApiToken, ConsoleSession, User
+from safeguard.banks.models import Bank, BankChange, BankEntry, BankFeedHead
 from safeguard.db.base import Base
+from safeguard.matching.models import (
+    MatchLogEntry,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
-try:  # domains added step by step; each registers its tables on import
-    from safeguard.banks import models as _banks_models  # noqa: F401
-except ImportError:  # pragma: no cover - only while a domain is being built
-    pass
-try:
-    from safeguard.matching import models as _matching_models  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-
-__all__ = ["ApiToken", "AuditEvent", "AuditHead", "Base", "ConsoleSession", "User"]
+__all__ = ["ApiToken", "AuditEvent", "AuditHead", "Bank", "BankChange", "BankEntry",
+           "BankFeedHead", "Base", "ConsoleSession", "MatchLogEntry", "User", "WebhookAttempt",
+           "WebhookDelivery", "WebhookSubscription"]

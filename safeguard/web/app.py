@@ -4,7 +4,7 @@ child portal, all over the same service functions the CLI uses."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -65,12 +65,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 def _include_routers(app: FastAPI) -> None:
     from safeguard.audit.routes import router as audit_router
     from safeguard.auth.routes import router as auth_router
+    from safeguard.banks.routes import router as banks_router
+    from safeguard.matching.routes import router as matching_router
     from safeguard.web.console import router as console_router
+    from safeguard.web.pages_banks import router as bank_pages_router
 
-    for router in (auth_router, audit_router, console_router):
+    for router in (auth_router, audit_router, banks_router, matching_router, console_router,
+                   bank_pages_router):
         app.include_router(router)
 
 
-def _start_services(app: FastAPI, db: Database, settings: Settings) -> list[object]:
+def _start_services(app: FastAPI, db: Database,
+                    settings: Settings) -> list[Callable[[], None]]:
     """Background parts (index refresh, webhook delivery); each returns its stop function."""
-    return []
+    from safeguard.matching.runtime import start_matching
+
+    return start_matching(app.state, db, settings)

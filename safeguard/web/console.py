@@ -11,8 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from safeguard.audit.service import Actor
 from safeguard.auth import service as auth
 from safeguard.config import Settings
-from safeguard.web.deps import SESSION_COOKIE, DbSession, console_user, get_settings, \
-    template_context
+from safeguard.web.deps import (
+    SESSION_COOKIE,
+    DbSession,
+    console_user,
+    get_settings,
+    template_context,
+)
 from safeguard.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +26,8 @@ Settings_ = Annotated[Settings, Depends(get_settings)]
 
 def _safe_next(value: str | None) -> str:
     # Only same-site paths: an open redirect would let a phishing link reuse our login page.
-    if value and value.startswith("/") and not value.startswith("//") and not urlparse(value).netloc:
+    if value and value.startswith("/") and not value.startswith("//") \
+            and not urlparse(value).netloc:
         return value
     return "/console"
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
 from safeguard.audit.service import Actor
 from safeguard.auth import service as auth
 from safeguard.config import Settings
+from safeguard.db.base import MAX_ID
 from safeguard.db.engine import Database
 
 SESSION_COOKIE = "sg_session"
-MAX_ID = 2_147_483_647  # primary keys are 32-bit on PostgreSQL
 
-# Use for every numeric id in a path: out-of-range ids are a 422, never a database error.
+# Use for every numeric id and offset: out-of-range values are a 422, never a database error.
 EntityId = Annotated[int, Path(ge=1, le=MAX_ID)]
+EntityIdQuery = Annotated[int, Query(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

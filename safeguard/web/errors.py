@@ -9,8 +9,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from safeguard.auth.service import AccountLocked, AuthError
 from safeguard.db.engine import DatabaseUnavailable
-from safeguard.errors import ConflictError, FeatureDisabled, InvalidInput, NotFoundError, \
-    SafeguardError
+from safeguard.errors import (
+    ConflictError,
+    FeatureDisabled,
+    InvalidInput,
+    NotFoundError,
+    SafeguardError,
+)
 from safeguard.web.deps import LoginRequired
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
@@ -25,8 +30,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 
 def _media_statuses() -> list[tuple[type[Exception], int]]:
     try:
-        from safeguard.media.errors import CorruptMedia, MediaError, MediaTooLarge, \
-            UnsupportedMedia
+        from safeguard.media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia
     except ImportError:  # pragma: no cover - media domain always ships
         return []
     return [(MediaTooLarge, status.HTTP_413_CONTENT_TOO_LARGE),

@@ -14,8 +14,9 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'"
 )
 # The OpenAPI explorer needs its own script and style; it is served from this instance only.
-DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")\
-    .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_POLICY = (CONTENT_SECURITY_POLICY
+               .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+               .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"))
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

@@ -14,7 +14,8 @@ def run_migrations() -> None:
         from safeguard.config import get_settings
         from safeguard.db.engine import make_engine
 
-        engine = make_engine(config.get_main_option("sqlalchemy.url") or get_settings().database_url)
+        url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+        engine = make_engine(url)
         with engine.connect() as conn:
             _run(conn)
         engine.dispose()

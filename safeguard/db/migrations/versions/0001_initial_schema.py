@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 06:26:49.123130
+Create Date: 2026-11-25 06:57:23.011680
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import safeguard.db.base
-
 
 revision = '0001_initial'
 down_revision = None
@@ -41,6 +40,64 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
+    op.create_table('bank_changes',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('op', sa.String(length=8), nullable=False),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('signal_type', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_bank_changes'))
+    )
+    op.create_table('bank_feed_head',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('last_entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_feed_head'))
+    )
+    op.create_table('banks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('pdq_threshold', sa.Integer(), nullable=False),
+    sa.Column('signal_types', sa.JSON(), nullable=False),
+    sa.Column('created_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=128), nullable=False),
+    sa.Column('updated_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('positive', 'negative')", name=op.f('ck_banks_kind')),
+    sa.CheckConstraint('pdq_threshold >= 0 AND pdq_threshold <= 31', name=op.f('ck_banks_pdq_threshold')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_banks')),
+    sa.UniqueConstraint('name', name=op.f('uq_banks_name'))
+    )
+    op.create_table('match_log',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=128), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('label', sa.String(length=512), nullable=False),
+    sa.Column('query_signal_type', sa.String(length=16), nullable=False),
+    sa.Column('query_value', sa.Text(), nullable=False),
+    sa.Column('query_variant', sa.String(length=32), nullable=False),
+    sa.Column('query_quality', sa.Integer(), nullable=True),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('entry_variant', sa.String(length=32), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('bank_name', sa.String(length=128), nullable=False),
+    sa.Column('bank_kind', sa.String(length=16), nullable=False),
+    sa.Column('distance', sa.Integer(), nullable=False),
+    sa.Column('suppressed', sa.Boolean(), nullable=False),
+    sa.Column('suppressed_reason', sa.Text(), nullable=False),
+    sa.Column('low_quality', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_log'))
+    )
+    with op.batch_alter_table('match_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_log_at'), ['at'], unique=False)
+        batch_op.create_index('ix_match_log_bank_at', ['bank_id', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_log_entry_id'), ['entry_id'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -71,6 +128,25 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_prefix'), ['prefix'], unique=False)
 
+    op.create_table('bank_entries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('signal_type', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('quality', sa.Integer(), nullable=True),
+    sa.Column('variant', sa.String(length=32), nullable=False),
+    sa.Column('original_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('source', sa.String(length=128), nullable=False),
+    sa.Column('source_id', sa.String(length=256), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('also_from', sa.JSON(), nullable=False),
+    sa.Column('added_by', sa.String(length=128), nullable=False),
+    sa.Column('added_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_bank_entries_bank_id_banks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['original_id'], ['bank_entries.id'], name=op.f('fk_bank_entries_original_id_bank_entries'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_entries')),
+    sa.UniqueConstraint('bank_id', 'signal_type', 'value', name='uq_bank_entries_hash')
+    )
     op.create_table('console_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -82,17 +158,87 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_console_sessions')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_console_sessions_token_hash'))
     )
+    op.create_table('webhook_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('secret', sa.String(length=128), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_webhook_subscriptions_bank_id_banks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_subscriptions'))
+    )
+    with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_subscriptions_bank_id'), ['bank_id'], unique=False)
+
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=32), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', safeguard.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['webhook_subscriptions.id'], name=op.f('fk_webhook_deliveries_subscription_id_webhook_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries'))
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_subscription_id'), ['subscription_id'], unique=False)
+
+    op.create_table('webhook_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('delivery_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('duration_ms', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['webhook_deliveries.id'], name=op.f('fk_webhook_attempts_delivery_id_webhook_deliveries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempts'))
+    )
+    with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_attempts_delivery_id'), ['delivery_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_attempts_delivery_id'))
+
+    op.drop_table('webhook_attempts')
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_subscription_id'))
+        batch_op.drop_index('ix_webhook_deliveries_due')
+
+    op.drop_table('webhook_deliveries')
+    with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_subscriptions_bank_id'))
+
+    op.drop_table('webhook_subscriptions')
     op.drop_table('console_sessions')
+    op.drop_table('bank_entries')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_prefix'))
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    with op.batch_alter_table('match_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_log_entry_id'))
+        batch_op.drop_index('ix_match_log_bank_at')
+        batch_op.drop_index(batch_op.f('ix_match_log_at'))
+
+    op.drop_table('match_log')
+    op.drop_table('banks')
+    op.drop_table('bank_feed_head')
+    op.drop_table('bank_changes')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_action'))
