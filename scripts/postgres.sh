@@ -11,10 +11,12 @@
 # `make test` uses hold/release, so two test runs sharing a checkout (or a developer's own
 # `postgres-start`) do not pull the server out from under each other.
 #
-# It listens on 127.0.0.1 only, on an uncommon port (SAFEGUARD_PG_PORT, default 55432), plus a unix
-# socket inside its data directory, with trust authentication: for local tests only, never for
-# real data. Data lives in var/pg-test (SAFEGUARD_PG_DATA overrides). PostgreSQL refuses to run as
-# root, so as root the server runs as the `postgres` system user made by Debian's package.
+# It listens on 127.0.0.1 only, on an uncommon port (SAFEGUARD_PG_PORT, default 55432; when that
+# is taken and SAFEGUARD_PG_PORT is unset, a free port is picked and remembered beside the data
+# directory), plus a unix socket inside its data directory, with trust authentication: for local
+# tests only, never for real data. Data lives in var/pg-test (SAFEGUARD_PG_DATA overrides).
+# PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user
+# made by Debian's package.
 # Durability is switched off (fsync, synchronous_commit, full_page_writes): it is a throwaway.
 set -euo pipefail
 
@@ -71,6 +73,11 @@ data_dir() {
 
 PGDATA_DIR="$(data_dir)"
 LOG_FILE="$PGDATA_DIR.log"
+# The port this checkout's server last started on, when the default was taken by another server.
+PORT_FILE="$PGDATA_DIR.port"
+if [ -z "${SAFEGUARD_PG_PORT:-}" ] && [ -s "$PORT_FILE" ]; then
+    PORT="$(cat "$PORT_FILE")"
+fi
 HOLDERS="$PGDATA_DIR.holders"
 LOCK_FILE="$PGDATA_DIR.lock"
 
@@ -130,6 +137,10 @@ host    all   all   127.0.0.1/32  trust
 HBA
 }
 
+port_taken() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 cmd_start() {
     local bin
     bin="$(find_bin)"
@@ -143,6 +154,11 @@ cmd_start() {
     else
         if [ "$(id -u)" -eq 0 ]; then
             touch "$LOG_FILE" && chown postgres:postgres "$LOG_FILE"
+        fi
+        if [ -z "${SAFEGUARD_PG_PORT:-}" ] && port_taken "$PORT"; then
+            # Another checkout's (or anybody's) server holds the port: take a free one.
+            PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+            echo "$PORT" >"$PORT_FILE"
         fi
         echo "postgres.sh: starting on 127.0.0.1:$PORT"
         if ! as_pg "$bin/pg_ctl" start -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 \
