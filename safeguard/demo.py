@@ -122,6 +122,13 @@ def load_demo(db: Database, images_dir: Path | None = None) -> DemoResult:
             ]
         added = banks.add_entries(session, DEMO_ACTOR, KNOWN_BANK, entries,
                                   action="demo.load").added
+        # The last demo picture is also a reviewed false positive, so the demo shows a
+        # suppressed match and its reason.
+        false_positive = entries[-3]
+        banks.add_entries(session, DEMO_ACTOR, NEGATIVE_BANK, [ParsedEntry(
+            line=1, signal_type="pdq", value=false_positive.value, quality=false_positive.quality,
+            tags=("demo", "reviewed-not-abuse"), source="safeguard-demo-review",
+            source_id=false_positive.source_id)], action="demo.load")
     if images_dir is not None:
         _write_images(images_dir)
     return DemoResult(accounts, images_dir, added)

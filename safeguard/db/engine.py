@@ -69,6 +69,11 @@ class Database:
             session.commit()
         except (OperationalError, DBAPIError) as exc:
             session.rollback()
+            if _schema_missing(exc):
+                raise DatabaseUnavailable(
+                    f"the database at {self.engine.url.render_as_string(hide_password=True)} "
+                    "has no Safeguard tables yet; run `safeguard db upgrade` "
+                    f"({exc.orig!s})") from exc
             if exc.connection_invalidated or isinstance(exc, OperationalError):
                 raise DatabaseUnavailable(
                     f"the database is unavailable or busy; nothing was written ({exc.orig!s})"
@@ -82,3 +87,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _schema_missing(exc: DBAPIError) -> bool:
+    # SQLite says "no such table"; PostgreSQL raises SQLSTATE 42P01 (undefined_table).
+    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"
