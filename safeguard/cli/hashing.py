@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from safeguard.cli.common import console, err_console
+from safeguard.cli.common import err_console
 from safeguard.config import get_settings
 from safeguard.media.errors import MediaError
-from safeguard.media.hashers import hash_bytes
+from safeguard.media.hashers import hash_bytes, missing_hash_note
 
 
 def app(files: Annotated[list[Path], typer.Argument(help="Images, videos or any files.")],
@@ -22,27 +21,31 @@ def app(files: Annotated[list[Path], typer.Argument(help="Images, videos or any 
         exact: Annotated[bool, typer.Option(
             "--exact", help="Full-resolution decode (slower) instead of the fast path.")] = False,
         ) -> None:
-    """Hash files: PDQ with quality for images, MD5 and SHA-256 for any file."""
+    """Hash files: PDQ with quality for images, MD5 and SHA-256 for any file.
+
+    Prints one line per hash, tab-separated: signal type, hash, quality (- when none), file.
+    Hashes are printed whole, so they can be piped or copied into a bank import."""
     settings = get_settings()
     signal_types = tuple(signal) if signal else ("pdq", "md5", "sha256")
-    table = Table("file", "signal", "hash", "quality")
     failures = 0
     for path in files:
         try:
-            results = hash_bytes(path.read_bytes(), label=str(path), signal_types=signal_types,
+            data = path.read_bytes()
+            results = hash_bytes(data, label=str(path), signal_types=signal_types,
                                  fast=not exact, max_pixels=settings.max_image_pixels)
         except (MediaError, OSError) as exc:
             failures += 1
             err_console.print(f"[bold red]error:[/] {exc}")
             continue
+        note = missing_hash_note(data, [r.signal_type for r in results])
+        if note:
+            err_console.print(f"[yellow]note:[/] {path}: {note}")
         for r in results:
             if jsonl:
                 print(json.dumps({"file": str(path), "signal_type": r.signal_type,
                                   "hash": r.value, "quality": r.quality}))
             else:
-                table.add_row(str(path), r.signal_type, r.value,
-                              "" if r.quality is None else str(r.quality))
-    if not jsonl:
-        console.print(table)
+                quality = "-" if r.quality is None else str(r.quality)
+                print(f"{r.signal_type}\t{r.value}\t{quality}\t{path}")
     if failures:
         raise typer.Exit(1)

@@ -130,6 +130,8 @@ def _match_batch(db: Any, index: IndexManager, batch: list[FileHashes], source: 
         results = {f.path: r for f, r in zip(ok, matched, strict=True)}
     for f in batch:
         counts["files"] += 1
+        if f.note:
+            err_console.print(f"[yellow]note:[/] {f.path}: {f.note}")
         result = results.get(f.path)
         if f.error or result is None:
             counts["errors"] += 1

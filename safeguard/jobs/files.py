@@ -17,6 +17,7 @@ class FileHashes:
     path: str
     results: list[HashResult] = field(default_factory=list)
     error: str = ""
+    note: str = ""  # hashed, but not fully (e.g. a video without the vpdq package)
 
 
 def iter_files(root: Path) -> Iterator[Path]:
@@ -46,8 +47,12 @@ def hash_path(path: str, max_pixels: int, max_bytes: int, variants: bool = True)
             return FileHashes(path, error=f"{size} bytes is over the {max_bytes}-byte limit")
         with open(path, "rb") as handle:
             data = handle.read()
-        return FileHashes(path, hash_file_bytes(data, label=path, max_pixels=max_pixels,
-                                                max_bytes=max_bytes, variants=variants))
+        from safeguard.media.hashers import missing_hash_note
+
+        results = hash_file_bytes(data, label=path, max_pixels=max_pixels, max_bytes=max_bytes,
+                                  variants=variants)
+        note = missing_hash_note(data, [r.signal_type for r in results]) or ""
+        return FileHashes(path, results, note=note)
     except (OSError, ValueError) as exc:  # MediaError is a ValueError
         return FileHashes(path, error=str(exc))
 

@@ -80,6 +80,8 @@ class FileMatchOut(BaseModel):
     low_quality: bool
     hashes: list[FileHashOut]
     matches: list[MatchOut]
+    notes: list[str] = Field(default_factory=list,
+                             description="What could not be hashed and why (e.g. no vPDQ)")
 
     @classmethod
     def of(cls, r: QueryResult) -> FileMatchOut:
@@ -87,7 +89,7 @@ class FileMatchOut(BaseModel):
                    hashes=[FileHashOut(signal_type=q.signal_type, value=q.value,
                                        quality=q.quality, variant=q.variant)
                            for q in r.queries],
-                   matches=[MatchOut.of(m) for m in r.matches])
+                   matches=[MatchOut.of(m) for m in r.matches], notes=r.notes)
 
 
 class MatchLogOut(BaseModel):

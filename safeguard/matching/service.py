@@ -83,6 +83,7 @@ class QueryResult:
     matches: list[Match] = field(default_factory=list)
     low_quality: bool = False
     label: str = ""
+    notes: list[str] = field(default_factory=list)  # e.g. why a video got no vPDQ
 
     @property
     def matched(self) -> bool:
@@ -114,8 +115,14 @@ def match_file(session: Session, index_mgr: IndexManager, data: bytes, actor: Ac
     settings = settings or get_settings()
     results = hash_file_bytes(data, label=label, max_pixels=settings.max_image_pixels,
                               max_bytes=settings.max_upload_bytes, variants=variants)
-    return match_hash_results(session, index_mgr, results, actor, label=label, source=source,
-                              settings=settings)
+    from safeguard.media.hashers import missing_hash_note
+
+    result = match_hash_results(session, index_mgr, results, actor, label=label, source=source,
+                                settings=settings)
+    note = missing_hash_note(data, [r.signal_type for r in results])
+    if note:
+        result.notes.append(note)
+    return result
 
 
 def match_hash_results(session: Session, index_mgr: IndexManager,

@@ -68,6 +68,14 @@ def _perceptual(
         return []  # pdq was asked for a video and vpdq is not installed: exact hashes only
 
 
+def missing_hash_note(data: bytes, signal_types: Iterable[str]) -> str | None:
+    """Why a file got no perceptual hash, when a person should be told: a video hashed
+    without the optional vpdq package gets only MD5/SHA-256."""
+    if looks_like_video(data) and not {"pdq", "vpdq"} & set(signal_types):
+        return f"{VPDQ_MISSING}; only MD5 and SHA-256 were computed for this video"
+    return None
+
+
 def hash_bytes(
     data: bytes, *, label: str, signal_types: Iterable[str] = ("pdq", "md5", "sha256"),
     fast: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,

@@ -88,6 +88,20 @@ def test_match_file_raw_body(api: tuple[Any, dict[str, str]]) -> None:
     assert r.status_code in (415, 422)
 
 
+def test_video_without_vpdq_gets_exact_hashes_and_a_note(api: tuple[Any, dict[str, str]],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from safeguard.media import video
+
+    monkeypatch.setattr(video, "_load_vpdq", lambda: None)
+    client, auth = api
+    clip = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(512)
+    r = client.post("/v1/match/file", content=clip, params={"label": "clip.mp4"},
+                    headers={**auth, "Content-Type": "application/octet-stream"})
+    assert r.status_code == 200, r.text
+    assert {h["signal_type"] for h in r.json()["hashes"]} == {"md5", "sha256"}
+    assert any("pip install vpdq" in note for note in r.json()["notes"])
+
+
 def test_webhook_subscription_api(api: tuple[Any, dict[str, str]]) -> None:
     client, auth = api
     client.post("/v1/banks", json={"name": "b"}, headers=auth)
