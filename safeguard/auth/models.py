@@ -21,6 +21,7 @@ class Scope(enum.StrEnum):
     BANKS_READ = "banks:read"
     BANKS_WRITE = "banks:write"
     MATCHLOG_READ = "matchlog:read"
+    TRIAGE = "triage"
     ADMIN = "admin"
 
 
@@ -28,7 +29,7 @@ class Scope(enum.StrEnum):
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
     Role.ANALYST: frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.BANKS_WRITE,
-                             Scope.MATCHLOG_READ}),
+                             Scope.MATCHLOG_READ, Scope.TRIAGE}),
 }
 
 

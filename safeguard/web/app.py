@@ -66,12 +66,13 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.audit.routes import router as audit_router
     from safeguard.auth.routes import router as auth_router
     from safeguard.banks.routes import router as banks_router
+    from safeguard.cases.routes import router as triage_router
     from safeguard.matching.routes import router as matching_router
     from safeguard.web.console import router as console_router
     from safeguard.web.pages_banks import router as bank_pages_router
 
-    for router in (auth_router, audit_router, banks_router, matching_router, console_router,
-                   bank_pages_router):
+    for router in (auth_router, audit_router, banks_router, matching_router, triage_router,
+                   console_router, bank_pages_router):
         app.include_router(router)
 
 
