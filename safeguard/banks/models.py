@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -52,6 +53,9 @@ class Bank(Base):
     kind: Mapped[str] = mapped_column(String(16), default=BankKind.POSITIVE.value)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    # A positive, unsuppressed match opens a triage item for an analyst.
+    triage_on_match: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
     signal_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(128), default="")

@@ -55,6 +55,7 @@ def create_bank(body: BankCreate, actor: Writer, session: DbSession,
     bank = service.create_bank(session, actor, body.name, description=body.description,
                                kind=body.kind, pdq_threshold=body.pdq_threshold,
                                signal_types=body.signal_types, enabled=body.enabled,
+                               triage_on_match=body.triage_on_match,
                                settings=_settings(request))
     return _out(session, bank)
 
@@ -65,11 +66,13 @@ def get_bank(bank: BankRef, actor: Reader, session: DbSession) -> BankOut:
 
 
 @router.patch("/{bank}", response_model=BankOut,
-              summary="Change description, enabled, threshold, kind or signal types")
+              summary="Change description, enabled, threshold, kind, signal types or "
+                      "whether matches open triage items")
 def update_bank(bank: BankRef, body: BankUpdate, actor: Writer, session: DbSession) -> BankOut:
     updated = service.update_bank(session, actor, bank, description=body.description,
                                   enabled=body.enabled, pdq_threshold=body.pdq_threshold,
-                                  kind=body.kind, signal_types=body.signal_types)
+                                  kind=body.kind, signal_types=body.signal_types,
+                                  triage_on_match=body.triage_on_match)
     return _out(session, updated)
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+TRIAGE_ON_MATCH = "A positive, unsuppressed match opens a triage item for an analyst"
+
 
 class BankCreate(BaseModel):
     name: str = Field(min_length=1, max_length=128, examples=["known-material"])
@@ -17,6 +19,7 @@ class BankCreate(BaseModel):
     signal_types: list[str] | None = Field(default=None, max_length=8,
                                            examples=[["pdq", "md5", "sha256"]])
     enabled: bool = True
+    triage_on_match: bool = Field(default=False, description=TRIAGE_ON_MATCH)
 
 
 class BankUpdate(BaseModel):
@@ -25,6 +28,7 @@ class BankUpdate(BaseModel):
     pdq_threshold: int | None = Field(default=None, ge=0, le=31)
     kind: Literal["positive", "negative"] | None = None
     signal_types: list[str] | None = Field(default=None, max_length=8)
+    triage_on_match: bool | None = Field(default=None, description=TRIAGE_ON_MATCH)
 
 
 class BankOut(BaseModel):
@@ -36,6 +40,7 @@ class BankOut(BaseModel):
     enabled: bool
     pdq_threshold: int
     signal_types: list[str]
+    triage_on_match: bool
     created_at: datetime
     created_by: str
     entry_count: int | None = None

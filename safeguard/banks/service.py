@@ -66,7 +66,7 @@ def _check_kind(kind: str) -> str:
 def create_bank(session: Session, actor: Actor, name: str, *, description: str = "",
                 kind: str = BankKind.POSITIVE, pdq_threshold: int | None = None,
                 signal_types: Iterable[str] | None = None, enabled: bool = True,
-                settings: Settings | None = None) -> Bank:
+                triage_on_match: bool = False, settings: Settings | None = None) -> Bank:
     name = name.strip()
     if not BANK_NAME.match(name):
         raise InvalidInput("bank name must be 1-128 letters, digits, spaces or _ . : - and "
@@ -78,11 +78,13 @@ def create_bank(session: Session, actor: Actor, name: str, *, description: str =
         raise ConflictError(f"a bank named {name!r} already exists")
     bank = Bank(name=name, description=description, kind=_check_kind(kind),
                 pdq_threshold=threshold, enabled=enabled, created_by=str(actor),
+                triage_on_match=triage_on_match,
                 signal_types=_check_signal_types(signal_types or SIGNAL_TYPES))
     session.add(bank)
     session.flush()
     record(session, actor, "bank.create", "bank", bank.id, name=name, kind=bank.kind,
-           pdq_threshold=threshold, enabled=enabled, signal_types=bank.signal_types)
+           pdq_threshold=threshold, enabled=enabled, signal_types=bank.signal_types,
+           triage_on_match=triage_on_match)
     return bank
 
 
@@ -114,9 +116,12 @@ def count_entries(session: Session, bank: Bank) -> int:
 def update_bank(session: Session, actor: Actor, ref: str | int, *,
                 description: str | None = None, enabled: bool | None = None,
                 pdq_threshold: int | None = None, kind: str | None = None,
-                signal_types: Iterable[str] | None = None) -> Bank:
+                signal_types: Iterable[str] | None = None,
+                triage_on_match: bool | None = None) -> Bank:
     bank = get_bank(session, ref)
     changes: dict[str, Any] = {}
+    if triage_on_match is not None and triage_on_match != bank.triage_on_match:
+        changes["triage_on_match"] = triage_on_match
     if description is not None and description != bank.description:
         changes["description"] = description
     if enabled is not None and enabled != bank.enabled:

@@ -27,13 +27,16 @@ def create(name: str,
                help="PDQ distance threshold 0-31 (default: settings).")] = None,
            signal_type: Annotated[list[str] | None, typer.Option(
                help="Signal types the bank takes (repeat); default all.")] = None,
-           disabled: Annotated[bool, typer.Option(help="Create it disabled.")] = False) -> None:
+           disabled: Annotated[bool, typer.Option(help="Create it disabled.")] = False,
+           triage: Annotated[bool, typer.Option(
+               help="Open a triage item for an analyst on every positive match.")] = False
+           ) -> None:
     """Create a bank."""
     db = open_db()
     with db.session() as s:
         bank = service.create_bank(s, cli_actor(), name, description=description, kind=kind,
                                    pdq_threshold=threshold, signal_types=signal_type,
-                                   enabled=not disabled)
+                                   enabled=not disabled, triage_on_match=triage)
         console.print(f"created {bank.kind} bank [bold]{bank.name}[/] (id {bank.id}, PDQ "
                       f"threshold {bank.pdq_threshold})")
     db.dispose()

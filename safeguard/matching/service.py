@@ -21,7 +21,7 @@ from safeguard.banks.models import Bank, BankEntry, BankKind
 from safeguard.config import Settings, get_settings
 from safeguard.db.base import utcnow
 from safeguard.errors import InvalidInput
-from safeguard.matching import matchlog, webhooks
+from safeguard.matching import matchlog, triage_action, webhooks
 from safeguard.matching.index import hex_to_array
 from safeguard.matching.index_manager import IndexManager
 from safeguard.media.result import HashResult
@@ -212,6 +212,8 @@ def match_groups(session: Session, index_mgr: IndexManager,
                                            m.bank_name, m.entry_id))
         _suppress(result)
     _log_and_queue(session, actor, source, results)
+    triage_action.open_items(session, actor, results,
+                             {b.id for b in banks.values() if b.triage_on_match})
     return results
 
 
