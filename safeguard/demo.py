@@ -100,7 +100,9 @@ def load_demo(db: Database, images_dir: Path | None = None) -> DemoResult:
         existing = {s.bank.name for s in banks.list_banks(session)}
         if KNOWN_BANK not in existing:
             banks.create_bank(session, DEMO_ACTOR, KNOWN_BANK, pdq_threshold=31,
-                              description="Hashes of generated, benign demo pictures.")
+                              triage_on_match=True,
+                              description="Hashes of generated, benign demo pictures; a "
+                              "match opens a triage item.")
         if NEGATIVE_BANK not in existing:
             banks.create_bank(session, DEMO_ACTOR, NEGATIVE_BANK, kind="negative",
                               pdq_threshold=20,
