@@ -152,14 +152,22 @@ def get_item(session: Session, item_id: int) -> TriageItem:
 
 def queue(session: Session, *, offset: int = 0, limit: int = 50,
           now: datetime | None = None) -> tuple[int, list[QueueEntry]]:
-    """Open items in the order analysts take them, with the reasons for that order."""
+    """Items waiting for an analyst, in the order they will be taken, with the reasons for
+    that order. (Items being worked on are listed by `in_progress`.)"""
     now = now or utcnow()
-    where = TriageItem.status.in_(OPEN)
+    where = TriageItem.status == ItemStatus.QUEUED.value
     total = session.scalar(select(func.count()).select_from(TriageItem).where(where)) or 0
     rows = session.scalars(select(TriageItem).where(where).order_by(
         TriageItem.priority.desc(), TriageItem.received_at, TriageItem.id)
         .offset(offset).limit(limit))
     return total, [QueueEntry(i, explain(_inputs(i), i.received_at, now)) for i in rows]
+
+
+def in_progress(session: Session) -> list[TriageItem]:
+    """Claimed items, soonest lease end first; an expired lease returns its item to the queue
+    at the next claim."""
+    return list(session.scalars(select(TriageItem).where(
+        TriageItem.status == ItemStatus.CLAIMED.value).order_by(TriageItem.lease_expires_at)))
 
 
 def reasons_for(item: TriageItem, now: datetime | None = None) -> list[str]:

@@ -13,5 +13,5 @@ from safeguard.matching.models import (
 )
 
 __all__ = ["ApiToken", "AuditEvent", "AuditHead", "Bank", "BankChange", "BankEntry",
-           "BankFeedHead", "Base", "ConsoleSession", "ContentVerdict", "MatchLogEntry", "TriageItem", "User", "WebhookAttempt",
-           "WebhookDelivery", "WebhookSubscription"]
+           "BankFeedHead", "Base", "ConsoleSession", "ContentVerdict", "MatchLogEntry",
+           "TriageItem", "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription"]

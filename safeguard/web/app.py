@@ -70,9 +70,10 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.matching.routes import router as matching_router
     from safeguard.web.console import router as console_router
     from safeguard.web.pages_banks import router as bank_pages_router
+    from safeguard.web.pages_triage import router as triage_pages_router
 
     for router in (auth_router, audit_router, banks_router, matching_router, triage_router,
-                   console_router, bank_pages_router):
+                   console_router, bank_pages_router, triage_pages_router):
         app.include_router(router)
 
 

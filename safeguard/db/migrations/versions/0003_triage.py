@@ -12,7 +12,6 @@ from alembic import op
 
 import safeguard.db.base
 
-
 revision = '0003_triage'
 down_revision = '0002_audit_append_only'
 branch_labels = None
