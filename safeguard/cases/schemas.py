@@ -45,7 +45,7 @@ class TriageItemOut(BaseModel):
 
 
 class QueueOut(BaseModel):
-    total: int
+    total: int = Field(description="Items waiting, counted up to 10,000")
     offset: int
     limit: int
     items: list[TriageItemOut]

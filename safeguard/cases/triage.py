@@ -153,10 +153,11 @@ def get_item(session: Session, item_id: int) -> TriageItem:
 def queue(session: Session, *, offset: int = 0, limit: int = 50,
           now: datetime | None = None) -> tuple[int, list[QueueEntry]]:
     """Items waiting for an analyst, in the order they will be taken, with the reasons for
-    that order. (Items being worked on are listed by `in_progress`.)"""
+    that order, and how many wait (counted up to COUNT_CAP). Items being worked on are listed
+    by `in_progress`."""
     now = now or utcnow()
     where = TriageItem.status == ItemStatus.QUEUED.value
-    total = session.scalar(select(func.count()).select_from(TriageItem).where(where)) or 0
+    total = count_status(session, ItemStatus.QUEUED)
     rows = session.scalars(select(TriageItem).where(where).order_by(
         TriageItem.priority.desc(), TriageItem.received_at, TriageItem.id)
         .offset(offset).limit(limit))
@@ -308,9 +309,21 @@ def assess(session: Session, actor: Actor, item_id: int,
     return item
 
 
+# Counting a million rows exactly takes a third of a second on PostgreSQL; nobody needs to
+# know whether 10,001 or 950,000 items wait, only that it is "over 10,000".
+COUNT_CAP = 10_000
+
+
+def count_status(session: Session, status: ItemStatus) -> int:
+    """Items in `status`, counted up to COUNT_CAP (an index-only scan of at most that many)."""
+    capped = (select(TriageItem.id).where(TriageItem.status == status.value)
+              .limit(COUNT_CAP).subquery())
+    return int(session.scalar(select(func.count()).select_from(capped)) or 0)
+
+
 def counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(TriageItem.status, func.count()).group_by(TriageItem.status))
-    return {status: int(n) for status, n in rows}
+    """Items per status, each counted up to COUNT_CAP."""
+    return {status.value: count_status(session, status) for status in ItemStatus}
 
 
 def held_by(session: Session, actor: Actor) -> list[TriageItem]:

@@ -38,7 +38,7 @@ def queue_page(request: Request, actor: Analyst, session: DbSession,
     return templates.TemplateResponse(request, "console/triage.html", template_context(
         request, total=total, entries=entries, page=page, has_next=page * PAGE < total,
         mine=triage.held_by(session, actor), in_progress=triage.in_progress(session),
-        counts=triage.counts(session), notice=notice))
+        counts=triage.counts(session), cap=triage.COUNT_CAP, notice=notice))
 
 
 @router.post("/next")

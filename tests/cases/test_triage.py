@@ -140,3 +140,14 @@ def test_release_renew_and_refusals(db: Database, analysts: tuple[Actor, Actor])
             triage.claim(s, ana, 999_999)
         with pytest.raises(InvalidInput, match="signed-in user"):
             triage.claim_next(s, ROOT)
+
+
+def test_counts_stop_at_the_cap(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(triage, "COUNT_CAP", 3)
+    with db.session() as s:
+        for n in range(5):
+            triage.intake(s, ROOT, lead(f"r{n}"))
+    with db.session() as s:
+        total, entries = triage.queue(s, limit=10)
+        assert total == 3 and len(entries) == 5
+        assert triage.counts(s)["queued"] == 3 and triage.counts(s)["assessed"] == 0
