@@ -59,6 +59,14 @@ class Settings(BaseSettings):
                                     description="Failed sign-ins before the account locks.")
     login_lockout_seconds: int = Field(default=900, ge=1,
                                        description="How long a locked account stays locked.")
+    field_keys: str = Field(
+        default="", repr=False,
+        description="Fernet keys for personal fields at rest, comma-separated, newest first "
+        "(older keys still decrypt, for rotation). Empty: a key is made once in "
+        "DATA_DIR/field-keys.")
+    totp_required_roles: str = Field(
+        default="admin", description="Roles that must use two-step sign-in (TOTP), "
+        "comma-separated.")
 
 
 @lru_cache

@@ -68,8 +68,23 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path / "data",
+    # Two-step sign-in for admins is tested on its own (tests/auth/test_totp.py); elsewhere an
+    # admin signs in with a password so the other tests stay about what they test.
+    return Settings(database_url=db_url, data_dir=tmp_path / "data", totp_required_roles="",
                     _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The `safeguard` CLI pointed at the test database (through the environment, as a
+    user would), with the process-wide settings cache cleared before and after."""
+    from safeguard.config import get_settings
+
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SAFEGUARD_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
 
 
 PASSWORD = "correct horse battery"

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from safeguard.audit.service import Actor, record
 from safeguard.auth.models import ApiToken, ConsoleSession, Role, Scope, User
 from safeguard.auth.passwords import hash_password, needs_rehash, verify_password
+from safeguard.auth.totp import check_code
 from safeguard.db.base import utcnow
+from safeguard.db.encryption import FieldCipher
 from safeguard.errors import ConflictError, InvalidInput, NotFoundError, SafeguardError
 
 TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker, not a secret
@@ -68,6 +70,14 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
+def user_of(session: Session, actor: Actor) -> User:
+    """The user behind a signed-in actor (or a user's token)."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise NotFound(f"{actor} is not a user")
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
@@ -80,20 +90,29 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
     record(session, actor, "user.password", "user", user.id)
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failures: int,
-                 lockout_seconds: int) -> User:
-    """Check a password; lock the account for a while after repeated failures.
+SIGN_IN_FAILED = ("wrong username or password (or, with two-step sign-in, a wrong or "
+                  "missing code)")
 
-    Every path verifies one Argon2 hash so timing does not reveal whether a user exists."""
+
+def authenticate(session: Session, username: str, password: str, *, max_failures: int,
+                 lockout_seconds: int, totp_code: str | None = None,
+                 cipher: FieldCipher | None = None) -> User:
+    """Check a password, and the one-time code when the user has two-step sign-in on; lock
+    the account for a while after repeated failures.
+
+    Every path verifies one Argon2 hash so timing does not reveal whether a user exists, and
+    one message covers every failure so it does not reveal which part was wrong."""
     user = session.scalar(select(User).where(User.username == username))
     now = utcnow()
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or user.disabled:
-        raise AuthError("wrong username or password")
+        raise AuthError(SIGN_IN_FAILED)
     if user.locked_until and user.locked_until > now:
         record(session, Actor("user", username), "login.refused_locked", "user", user.id)
         session.commit()  # the refusal must be audited even though the caller sees an error
         raise AccountLocked("too many failed sign-ins; try again later")
+    if ok and user.totp_enabled:
+        ok = bool(totp_code) and cipher is not None and check_code(user, totp_code or "", cipher)
     if not ok:
         user.failed_logins += 1
         if user.failed_logins >= max_failures:
@@ -101,12 +120,18 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
             user.failed_logins = 0
         record(session, Actor("user", username), "login.failed", "user", user.id)
         session.commit()  # keep the failure count and its audit entry
-        raise AuthError("wrong username or password")
+        raise AuthError(SIGN_IN_FAILED)
     user.failed_logins = 0
     user.locked_until = None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def must_enrol_totp(user: User, required_roles: str) -> bool:
+    """True when the user's role requires two-step sign-in and it is not on yet."""
+    roles = {r.strip() for r in required_roles.split(",") if r.strip()}
+    return user.role in roles and not user.totp_enabled
 
 
 # ---- console sessions ---------------------------------------------------------------------

@@ -60,6 +60,20 @@ def user_password(username: str) -> None:
     console.print(f"new password for [bold]{username}[/] (shown once): [bold]{secret}[/]")
 
 
+@user_app.command("totp-reset")
+@friendly_errors
+def user_totp_reset(username: str) -> None:
+    """Turn two-step sign-in off for USERNAME (a lost phone); they set it up again at the
+    next sign-in when their role requires it."""
+    from safeguard.auth import totp
+
+    db = open_db()
+    with db.session() as s:
+        totp.reset(s, cli_actor(), auth.get_user(s, username))
+    db.dispose()
+    console.print(f"two-step sign-in is off for [bold]{username}[/]")
+
+
 @user_app.command("list")
 @friendly_errors
 def user_list() -> None:

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from safeguard import __version__
 from safeguard.config import Settings, get_settings
+from safeguard.db.encryption import cipher_for
 from safeguard.db.engine import Database
 from safeguard.db.migrate import upgrade
 from safeguard.web.errors import install_error_handlers
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db
+    app.state.cipher = cipher_for(settings)
     install_error_handlers(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
@@ -69,11 +71,13 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.cases.routes import router as triage_router
     from safeguard.matching.routes import router as matching_router
     from safeguard.web.console import router as console_router
+    from safeguard.web.pages_account import router as account_pages_router
     from safeguard.web.pages_banks import router as bank_pages_router
     from safeguard.web.pages_triage import router as triage_pages_router
 
     for router in (auth_router, audit_router, banks_router, matching_router, triage_router,
-                   console_router, bank_pages_router, triage_pages_router):
+                   console_router, account_pages_router, bank_pages_router,
+                   triage_pages_router):
         app.include_router(router)
 
 

@@ -11,11 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from safeguard.audit.service import Actor
 from safeguard.auth import service as auth
 from safeguard.config import Settings
+from safeguard.db.encryption import FieldCipher
 from safeguard.web.deps import (
     SESSION_COOKIE,
     DbSession,
     console_user,
+    get_cipher,
     get_settings,
+    signed_in_user,
     template_context,
 )
 from safeguard.web.templating import templates
@@ -42,11 +45,14 @@ def login_page(request: Request, next: str | None = None) -> Response:
 def login(request: Request, session: DbSession, settings: Settings_,
           username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=1024)],
+          cipher: Annotated[FieldCipher, Depends(get_cipher)],
+          code: Annotated[str, Form(max_length=16)] = "",
           next: Annotated[str, Form(max_length=512)] = "/console") -> Response:
     try:
         user = auth.authenticate(session, username, password,
                                  max_failures=settings.login_max_failures,
-                                 lockout_seconds=settings.login_lockout_seconds)
+                                 lockout_seconds=settings.login_lockout_seconds,
+                                 totp_code=code or None, cipher=cipher)
     except auth.AuthError as exc:
         return templates.TemplateResponse(
             request, "login.html",
@@ -62,7 +68,7 @@ def login(request: Request, session: DbSession, settings: Settings_,
 
 @router.post("/logout")
 def logout(request: Request, session: DbSession,
-           actor: Annotated[Actor, Depends(console_user("match"))]) -> Response:
+           actor: Annotated[Actor, Depends(signed_in_user)]) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         auth.end_session(session, cookie)

@@ -12,6 +12,7 @@ from safeguard.audit.service import Actor
 from safeguard.auth import service as auth
 from safeguard.config import Settings
 from safeguard.db.base import MAX_ID
+from safeguard.db.encryption import FieldCipher
 from safeguard.db.engine import Database
 
 SESSION_COOKIE = "sg_session"
@@ -27,6 +28,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_cipher(request: Request) -> FieldCipher:
+    cipher: FieldCipher = request.app.state.cipher
+    return cipher
 
 
 def get_database(request: Request) -> Database:
@@ -72,7 +78,12 @@ def resolve_actor(request: Request, session: Session) -> Actor | None:
     request.state.csrf_token = console.csrf_token
     if request.method in UNSAFE_METHODS:
         _check_csrf(request, console.csrf_token)
-    return auth.actor_for_user(console.user)
+    actor = auth.actor_for_user(console.user)
+    if auth.must_enrol_totp(console.user, get_settings(request).totp_required_roles):
+        # Signed in, but may do nothing until two-step sign-in is set up.
+        request.state.must_enrol = True
+        return Actor(actor.kind, actor.name, actor.user_id, frozenset())
+    return actor
 
 
 def _check_csrf(request: Request, expected: str) -> None:
@@ -123,6 +134,13 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+class EnrolmentRequired(LoginRequired):
+    """Signed in, but the role requires two-step sign-in and it is not set up yet."""
+
+
+TWO_STEP_PAGE = "/console/account/two-step"
+
+
 def console_user(scope: str = "banks:read") -> Callable[..., Actor]:
     """Dependency for HTML pages: redirect to /login instead of a JSON 401."""
 
@@ -130,6 +148,8 @@ def console_user(scope: str = "banks:read") -> Callable[..., Actor]:
         actor = resolve_actor(request, session)
         if actor is None or actor.kind != "user":
             raise LoginRequired(request.url.path)
+        if getattr(request.state, "must_enrol", False):
+            raise EnrolmentRequired(request.url.path)
         if scope not in actor.scopes:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this page needs the {scope!r} "
                                 "permission")
@@ -137,6 +157,16 @@ def console_user(scope: str = "banks:read") -> Callable[..., Actor]:
         return actor
 
     return dependency
+
+
+def signed_in_user(request: Request, session: DbSession, _csrf: FormCsrf) -> Actor:
+    """Dependency for account pages: any signed-in console user, also one who still has to
+    set up two-step sign-in."""
+    actor = resolve_actor(request, session)
+    if actor is None or actor.kind != "user":
+        raise LoginRequired(request.url.path)
+    request.state.actor = actor
+    return actor
 
 
 def template_context(request: Request, **extra: Any) -> dict[str, Any]:

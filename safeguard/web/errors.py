@@ -16,7 +16,7 @@ from safeguard.errors import (
     NotFoundError,
     SafeguardError,
 )
-from safeguard.web.deps import LoginRequired
+from safeguard.web.deps import TWO_STEP_PAGE, EnrolmentRequired, LoginRequired
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (NotFoundError, status.HTTP_404_NOT_FOUND),
@@ -54,6 +54,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
+        if isinstance(exc, EnrolmentRequired):
+            return RedirectResponse(TWO_STEP_PAGE, status_code=status.HTTP_303_SEE_OTHER)
         return RedirectResponse(f"/login?next={quote(exc.next_path)}",
                                 status_code=status.HTTP_303_SEE_OTHER)
 

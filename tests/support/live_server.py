@@ -50,6 +50,9 @@ def make_settings(data_dir: Path, database_url: str | None = None, **overrides: 
     values: dict[str, Any] = {
         "database_url": database_url or f"sqlite:///{data_dir / 'safeguard.db'}",
         "data_dir": data_dir,
+        # Admins need two-step sign-in in production; browser tests that are not about it
+        # sign in with a password (tests/browser/test_console_two_step.py turns it on).
+        "totp_required_roles": "",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
