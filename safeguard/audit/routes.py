@@ -11,7 +11,7 @@ from safeguard.audit.service import Actor
 from safeguard.web.deps import DbSession, require_scope
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-Admin = Annotated[Actor, Depends(require_scope("admin"))]
+AuditReader = Annotated[Actor, Depends(require_scope("audit:read"))]
 
 
 class AuditEventOut(BaseModel):
@@ -34,7 +34,7 @@ class VerifyOut(BaseModel):
 
 
 @router.get("", response_model=list[AuditEventOut], summary="Latest audit events, newest first")
-def list_events(actor: Admin, session: DbSession,
+def list_events(actor: AuditReader, session: DbSession,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 target_type: Annotated[str | None, Query(max_length=64)] = None,
                 target_id: Annotated[str | None, Query(max_length=128)] = None) -> list[object]:
@@ -44,7 +44,7 @@ def list_events(actor: Admin, session: DbSession,
 
 
 @router.get("/verify", response_model=VerifyOut, summary="Recompute the hash chain")
-def verify(actor: Admin, session: DbSession) -> VerifyOut:
+def verify(actor: AuditReader, session: DbSession) -> VerifyOut:
     result = service.verify_chain(session)
     service.record(session, actor, "audit.verify", "audit", "", ok=result.ok)
     return VerifyOut(ok=result.ok, checked=result.checked, problems=result.problems)

@@ -10,8 +10,12 @@ from safeguard.db.base import Base, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
-    ADMIN = "admin"
-    ANALYST = "analyst"
+    ADMIN = "admin"  # users, tokens, settings; everything
+    SUPERVISOR = "supervisor"  # an analyst who also reads the audit log
+    ANALYST = "analyst"  # triage, banks, matching
+    CHILD_SAFETY_ANALYST = "child_safety_analyst"  # triage and matching only; no bank changes
+    LE_LIAISON = "le_liaison"  # law enforcement: only what was referred to them
+    AUDITOR = "auditor"  # reads the audit log, nothing else
 
 
 class Scope(enum.StrEnum):
@@ -22,14 +26,21 @@ class Scope(enum.StrEnum):
     BANKS_WRITE = "banks:write"
     MATCHLOG_READ = "matchlog:read"
     TRIAGE = "triage"
+    AUDIT_READ = "audit:read"
+    REFERRALS_READ = "referrals:read"
     ADMIN = "admin"
 
 
 # What each role may do, expressed in scopes, so one check serves sessions and tokens.
+_ANALYST = frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.BANKS_WRITE, Scope.MATCHLOG_READ,
+                      Scope.TRIAGE})
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
-    Role.ANALYST: frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.BANKS_WRITE,
-                             Scope.MATCHLOG_READ, Scope.TRIAGE}),
+    Role.SUPERVISOR: _ANALYST | {Scope.AUDIT_READ},
+    Role.ANALYST: _ANALYST,
+    Role.CHILD_SAFETY_ANALYST: frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.TRIAGE}),
+    Role.LE_LIAISON: frozenset({Scope.REFERRALS_READ}),
+    Role.AUDITOR: frozenset({Scope.AUDIT_READ}),
 }
 
 

@@ -83,5 +83,5 @@ def root() -> Response:
 
 
 @router.get("/console", response_class=HTMLResponse)
-def home(request: Request, actor: Annotated[Actor, Depends(console_user("match"))]) -> Response:
+def home(request: Request, actor: Annotated[Actor, Depends(console_user(None))]) -> Response:
     return templates.TemplateResponse(request, "console/home.html", template_context(request))

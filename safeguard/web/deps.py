@@ -108,6 +108,11 @@ async def _load_form_csrf(request: Request) -> None:
 FormCsrf = Annotated[None, Depends(_load_form_csrf)]
 
 
+def has_scope(actor: Actor, scope: str) -> bool:
+    # "admin" can create users and tokens with any scope, so it implies every scope.
+    return scope in actor.scopes or "admin" in actor.scopes
+
+
 def require_scope(scope: str) -> Callable[..., Actor]:
     """Dependency: the caller must be signed in (session or token) and hold `scope`."""
 
@@ -118,7 +123,7 @@ def require_scope(scope: str) -> Callable[..., Actor]:
                                 "authentication required: send 'Authorization: Bearer <token>' "
                                 "or sign in to the console",
                                 headers={"WWW-Authenticate": "Bearer"})
-        if scope not in actor.scopes:
+        if not has_scope(actor, scope):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {scope!r} permission")
         request.state.actor = actor
         return actor
@@ -141,8 +146,9 @@ class EnrolmentRequired(LoginRequired):
 TWO_STEP_PAGE = "/console/account/two-step"
 
 
-def console_user(scope: str = "banks:read") -> Callable[..., Actor]:
-    """Dependency for HTML pages: redirect to /login instead of a JSON 401."""
+def console_user(scope: str | None = "banks:read") -> Callable[..., Actor]:
+    """Dependency for HTML pages: redirect to /login instead of a JSON 401. `scope=None`
+    admits any signed-in user."""
 
     def dependency(request: Request, session: DbSession, _csrf: FormCsrf) -> Actor:
         actor = resolve_actor(request, session)
@@ -150,7 +156,7 @@ def console_user(scope: str = "banks:read") -> Callable[..., Actor]:
             raise LoginRequired(request.url.path)
         if getattr(request.state, "must_enrol", False):
             raise EnrolmentRequired(request.url.path)
-        if scope not in actor.scopes:
+        if scope is not None and not has_scope(actor, scope):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this page needs the {scope!r} "
                                 "permission")
         request.state.actor = actor

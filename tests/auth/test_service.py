@@ -84,3 +84,16 @@ def test_token_cannot_exceed_its_owner(db: Database) -> None:
         service.create_token(s, ROOT, service.get_user(s, "ana"), "t", ["admin"])
     with pytest.raises(InvalidInput, match="unknown scope"), db.session() as s:
         service.create_token(s, ROOT, service.get_user(s, "ana"), "t", ["everything"])
+
+
+@pytest.mark.parametrize("role, allowed, refused", [
+    ("supervisor", {"triage", "audit:read", "banks:write"}, {"admin"}),
+    ("child_safety_analyst", {"triage", "match"}, {"banks:write", "audit:read"}),
+    ("le_liaison", {"referrals:read"}, {"triage", "match", "banks:read"}),
+    ("auditor", {"audit:read"}, {"triage", "match", "banks:write"}),
+])
+def test_roles_grant_only_their_scopes(db: Database, role: str, allowed: set[str],
+                                       refused: set[str]) -> None:
+    with db.session() as s:
+        scopes = service.actor_for_user(service.create_user(s, ROOT, "u", PASSWORD, role)).scopes
+    assert allowed <= scopes and not refused & scopes

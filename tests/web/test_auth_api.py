@@ -103,3 +103,17 @@ def test_audit_api_lists_and_verifies(app_client: TestClient) -> None:
     assert any(e["action"] == "user.create" for e in events)
     verdict = app_client.get("/v1/audit/verify", headers=admin).json()
     assert verdict["ok"] is True and verdict["checked"] >= 3
+
+
+def test_an_auditor_reads_the_audit_log_and_nothing_else(app_client: TestClient) -> None:
+    from safeguard.audit.service import Actor
+    from safeguard.auth import service as auth
+
+    with app_client.app.state.db.session() as s:
+        auth.create_user(s, Actor("cli", "test"), "aud", PASSWORD, "auditor")
+    token = issue_token(app_client, "aud", ["audit:read"])
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app_client.get("/v1/audit", headers=headers).status_code == 200
+    assert app_client.get("/v1/audit/verify", headers=headers).json()["ok"] is True
+    assert app_client.get("/v1/banks", headers=headers).status_code == 403
+    assert app_client.get("/v1/triage/queue", headers=headers).status_code == 403
