@@ -3,6 +3,7 @@
 from safeguard.audit.models import AuditEvent, AuditHead
 from safeguard.auth.models import ApiToken, ConsoleSession, User
 from safeguard.banks.models import Bank, BankChange, BankEntry, BankFeedHead
+from safeguard.cases.case_models import Case, CaseDecision, CaseItem, CaseLinkKey, CaseNote
 from safeguard.cases.models import ContentVerdict, TriageItem
 from safeguard.db.base import Base
 from safeguard.matching.models import (
@@ -13,5 +14,6 @@ from safeguard.matching.models import (
 )
 
 __all__ = ["ApiToken", "AuditEvent", "AuditHead", "Bank", "BankChange", "BankEntry",
-           "BankFeedHead", "Base", "ConsoleSession", "ContentVerdict", "MatchLogEntry",
+           "BankFeedHead", "Base", "Case", "CaseDecision", "CaseItem", "CaseLinkKey",
+           "CaseNote", "ConsoleSession", "ContentVerdict", "MatchLogEntry",
            "TriageItem", "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription"]
