@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from safeguard.audit.service import Actor, record
+from safeguard.cases import evidence
 from safeguard.cases import service as cases
 from safeguard.cases.case_models import Case, CaseStatus
 from safeguard.cases.case_schemas import (
@@ -23,6 +24,7 @@ from safeguard.cases.case_schemas import (
     NoteOut,
     StatusIn,
 )
+from safeguard.cases.instance_key import load_or_create
 from safeguard.db.encryption import FieldCipher
 from safeguard.errors import NotFoundError
 from safeguard.web.deps import DbSession, EntityId, Offset, get_cipher, require_scope
@@ -111,6 +113,23 @@ def change_status(case_id: EntityId, body: StatusIn, actor: Analyst, session: Db
 def undo(case_id: EntityId, actor: Analyst, session: DbSession,
          cipher: Cipher) -> CaseDetailOut:
     return _detail(session, cases.undo_last_decision(session, actor, case_id), cipher)
+
+
+@router.get("/{case_id}/evidence", response_class=Response,
+            responses={200: {"content": {"application/zip": {}},
+                             "description": "The signed bundle; check it with "
+                                            "`safeguard evidence verify`"}},
+            summary="Evidence bundle: the case, hashes, audit extract, manifest, Ed25519 "
+                    "signature (audited)")
+def evidence_bundle(case_id: EntityId, actor: Analyst, session: DbSession, cipher: Cipher,
+                    request: Request, include_text: bool = False) -> Response:
+    settings = request.app.state.settings
+    data = evidence.build_bundle(session, actor, case_id, cipher=cipher,
+                                 key=load_or_create(settings.data_dir),
+                                 include_text=include_text)
+    reference = cases.get_case(session, case_id).reference
+    return Response(data, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{reference}-evidence.zip"'})
 
 
 @router.get("/{case_id}/notes", response_model=list[NoteOut],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from safeguard.cli import banks, demo, hashing, match
+from safeguard.cli import banks, demo, evidence, hashing, match
 from safeguard.cli.admin import audit_app, db_app, token_app, user_app
 
 app = typer.Typer(help="Safeguard: detect, report, respond, cooperate.", no_args_is_help=True,
@@ -18,6 +18,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(banks.app, name="bank")
 app.add_typer(match.app, name="match")
 app.add_typer(demo.app, name="demo")
+app.add_typer(evidence.app, name="evidence")
 app.command("hash")(hashing.app)
 
 

@@ -41,6 +41,12 @@ def test_case_lifecycle_over_http(app_client: Any) -> None:
         "asked the host"]
     listed = app_client.get("/v1/cases", headers=auth, params={"status": "in_triage"}).json()
     assert [c["id"] for c in listed] == [first["id"]]
+    bundle = app_client.get(f"{case}/evidence", headers=auth)
+    assert bundle.headers["content-type"] == "application/zip"
+    assert first["reference"] in bundle.headers["content-disposition"]
+    from safeguard.cases.evidence import verify_bundle
+
+    assert verify_bundle(bundle.content).ok
 
 
 def test_case_bad_input(app_client: Any) -> None:
