@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         description="Fernet keys for personal fields at rest, comma-separated, newest first "
         "(older keys still decrypt, for rotation). Empty: a key is made once in "
         "DATA_DIR/field-keys.")
+    reporter_org_name: str = Field(default="", description="Your organisation's name, as "
+                                   "reports and notices to partners give it.")
+    reporter_email: str = Field(default="", description="Contact address that reports and "
+                                "takedown notices give (and replies go to).")
     totp_required_roles: str = Field(
         default="admin", description="Roles that must use two-step sign-in (TOTP), "
         "comma-separated.")

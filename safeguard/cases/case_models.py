@@ -61,6 +61,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)  # e.g. SG-2026-000042
     title: Mapped[str] = mapped_column(String(200))
+    # CyberTipline incident type (safeguard.cases.vocabulary.INCIDENT_TYPES), for exports.
+    incident_type: Mapped[str | None] = mapped_column(String(80), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.RECEIVED.value,
                                         index=True)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)

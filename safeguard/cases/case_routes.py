@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from safeguard.audit.service import Actor, record
+from safeguard.cases import cybertipline as cybertipline_xml
 from safeguard.cases import evidence
 from safeguard.cases import service as cases
 from safeguard.cases.case_models import Case, CaseStatus
@@ -16,6 +17,7 @@ from safeguard.cases.case_schemas import (
     CaseDetailOut,
     CaseIn,
     CaseOut,
+    CaseUpdate,
     DecisionOut,
     ItemIn,
     ItemOut,
@@ -57,7 +59,8 @@ def list_cases(actor: Analyst, session: DbSession, case_status: Annotated[
              summary="Open a case with its items")
 def create_case(body: CaseIn, actor: Analyst, session: DbSession,
                 cipher: Cipher) -> CaseDetailOut:
-    case = cases.create_case(session, actor, body.title, [], cipher=cipher)
+    case = cases.create_case(session, actor, body.title, [], cipher=cipher,
+                             incident_type=body.incident_type)
     for item in body.items:
         cases.add_item(session, actor, case.id, item.kind, item.value, cipher=cipher,
                        triage_item_id=body.triage_item_id, region=item.region)
@@ -72,6 +75,29 @@ def read_case(case_id: EntityId, actor: Analyst, session: DbSession,
     case = cases.get_case(session, case_id)
     record(session, actor, "case.read", "case", case.id)
     return _detail(session, case, cipher)
+
+
+@router.patch("/{case_id}", response_model=CaseDetailOut,
+              summary="Change the title or the incident type")
+def update_case(case_id: EntityId, body: CaseUpdate, actor: Analyst, session: DbSession,
+                cipher: Cipher) -> CaseDetailOut:
+    case = cases.update_case(session, actor, case_id, title=body.title,
+                             incident_type=body.incident_type)
+    return _detail(session, case, cipher)
+
+
+@router.get("/{case_id}/cybertipline", response_class=Response,
+            responses={200: {"content": {"application/xml": {}}},
+                       422: {"description": "What the case still lacks, every item listed"}},
+            summary="The case as a CyberTipline-style XML report (schema-checked; audited)")
+def cybertipline(case_id: EntityId, actor: Analyst, session: DbSession, request: Request,
+                 urgent: bool = False) -> Response:
+    settings = request.app.state.settings
+    data = cybertipline_xml.build_report(session, actor, case_id,
+                                         org_name=settings.reporter_org_name,
+                                         reporter_email=settings.reporter_email,
+                                         urgent=urgent)
+    return Response(data, media_type="application/xml")
 
 
 @router.post("/{case_id}/items", response_model=ItemOut, status_code=status.HTTP_201_CREATED,

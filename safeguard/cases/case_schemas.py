@@ -19,10 +19,22 @@ class ItemIn(BaseModel):
                                description="Country for phone numbers without +prefix")
 
 
+INCIDENT_TYPE_DOC = "CyberTipline incident type, e.g. 'Online Enticement of Children for " \
+    "Sexual Acts'"
+
+
 class CaseIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
+    incident_type: str | None = Field(default=None, max_length=80,
+                                      description=INCIDENT_TYPE_DOC)
     items: list[ItemIn] = Field(default_factory=list, max_length=500)
     triage_item_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class CaseUpdate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    incident_type: str | None = Field(default=None, max_length=80,
+                                      description=INCIDENT_TYPE_DOC)
 
 
 class CaseOut(BaseModel):
@@ -31,6 +43,7 @@ class CaseOut(BaseModel):
     id: int
     reference: str
     title: str
+    incident_type: str | None
     status: str
     outcome: str | None
     created_at: datetime

@@ -28,6 +28,7 @@ from safeguard.cases.case_models import (
 )
 from safeguard.cases.link_keys import keys_for
 from safeguard.cases.models import Classification
+from safeguard.cases.vocabulary import INCIDENT_TYPES
 from safeguard.cases.workflow import check_transition
 from safeguard.db.base import utcnow
 from safeguard.db.encryption import FieldCipher
@@ -63,15 +64,22 @@ def list_cases(session: Session, *, status: str | None = None, offset: int = 0,
     return list(session.scalars(query.offset(offset).limit(limit)))
 
 
+def _incident_type(value: str | None) -> str | None:
+    if value is not None and value not in INCIDENT_TYPES:
+        raise InvalidInput("incident type must be one of: " + "; ".join(INCIDENT_TYPES))
+    return value
+
+
 def create_case(session: Session, actor: Actor, title: str,
                 items: Iterable[tuple[str, str]] = (), *, cipher: FieldCipher,
-                triage_item_id: int | None = None, region: str | None = None) -> Case:
+                triage_item_id: int | None = None, region: str | None = None,
+                incident_type: str | None = None) -> Case:
     title = title.strip()
     if not title or len(title) > 200:
         raise InvalidInput("a case title must be 1–200 characters")
     now = utcnow()
     case = Case(reference="pending", title=title, created_by=str(actor), created_at=now,
-                updated_at=now)
+                updated_at=now, incident_type=_incident_type(incident_type))
     session.add(case)
     session.flush()
     case.reference = f"SG-{now:%Y}-{case.id:06d}"
@@ -79,6 +87,21 @@ def create_case(session: Session, actor: Actor, title: str,
     for kind, value in items:
         add_item(session, actor, case.id, kind, value, cipher=cipher,
                  triage_item_id=triage_item_id, region=region)
+    return case
+
+
+def update_case(session: Session, actor: Actor, case_id: int, *, title: str | None = None,
+                incident_type: str | None = None) -> Case:
+    case = get_case(session, case_id)
+    if title is not None:
+        if not title.strip() or len(title) > 200:
+            raise InvalidInput("a case title must be 1–200 characters")
+        case.title = title.strip()
+    if incident_type is not None:
+        case.incident_type = _incident_type(incident_type)
+    case.updated_at = utcnow()
+    record(session, actor, "case.update", "case", case.id, title=title,
+           incident_type=incident_type)
     return case
 
 

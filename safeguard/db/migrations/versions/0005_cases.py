@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=32), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('incident_type', sa.String(length=80), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('created_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
