@@ -27,7 +27,7 @@ from safeguard.cases.case_models import (
     Outcome,
 )
 from safeguard.cases.link_keys import keys_for
-from safeguard.cases.models import Classification
+from safeguard.cases.models import Classification, TriageItem
 from safeguard.cases.vocabulary import INCIDENT_TYPES
 from safeguard.cases.workflow import check_transition
 from safeguard.db.base import utcnow
@@ -113,6 +113,8 @@ def add_item(session: Session, actor: Actor, case_id: int, kind: str, value: str
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"an item may hold at most {MAX_TEXT} characters")
     keys = keys_for(item_kind, value, region=region)
+    if triage_item_id is not None and session.get(TriageItem, triage_item_id) is None:
+        raise NotFoundError(f"no triage item {triage_item_id}")
     stored = cipher.encrypt(value) if item_kind == ItemKind.TEXT else value.strip()
     item = CaseItem(case_id=case.id, kind=item_kind.value, value=stored,
                     triage_item_id=triage_item_id)

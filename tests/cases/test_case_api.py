@@ -64,4 +64,8 @@ def test_case_bad_input(app_client: Any) -> None:
                            json={"status": "closed"}).status_code == 409
     assert app_client.post(f"/v1/cases/{case_id}/undo", headers=auth).status_code == 409
     assert app_client.get("/v1/cases/0", headers=auth).status_code == 422
+    r = app_client.post("/v1/cases", headers=auth, json={"title": "x", "triage_item_id": 77,
+                                                         "items": [{"kind": "text",
+                                                                    "value": "y"}]})
+    assert r.status_code == 404 and "triage item 77" in r.json()["detail"]
     assert app_client.get("/v1/cases").status_code == 401
