@@ -68,6 +68,22 @@ class Settings(BaseSettings):
                                    "reports and notices to partners give it.")
     reporter_email: str = Field(default="", description="Contact address that reports and "
                                 "takedown notices give (and replies go to).")
+    geoip_database: Path | None = Field(
+        default=None, description="IP-to-country database in MaxMind format (mmdb) for "
+        "finding where a URL is hosted; the operator provides it.")
+    referral_directory: Path | None = Field(
+        default=None, description="TOML file of referral partners: hotlines per country and "
+        "the police contact (see docs/cases.md).")
+    smtp_host: str = Field(default="", description="SMTP server for takedown notices.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_from: str = Field(default="", description="Sender address of takedown notices.")
+    smtp_starttls: bool = Field(default=True, description="Use STARTTLS with the SMTP server.")
+    smtp_username: str = Field(default="", description="SMTP login (empty: none).")
+    smtp_password: str = Field(default="", repr=False, description="SMTP password.")
+    notice_renotify_hours: float = Field(default=48, gt=0, description="Re-send a takedown "
+                                         "notice after this long while the content is up.")
+    notice_recheck_hours: float = Field(default=6, gt=0, description="How often a noticed URL "
+                                        "is re-checked (HEAD only; content is never fetched).")
     totp_required_roles: str = Field(
         default="admin", description="Roles that must use two-step sign-in (TOTP), "
         "comma-separated.")

@@ -5,6 +5,7 @@ from safeguard.auth.models import ApiToken, ConsoleSession, User
 from safeguard.banks.models import Bank, BankChange, BankEntry, BankFeedHead
 from safeguard.cases.case_models import Case, CaseDecision, CaseItem, CaseLinkKey, CaseNote
 from safeguard.cases.models import ContentVerdict, TriageItem
+from safeguard.cases.notice_models import Notice, NoticeAttempt, Referral
 from safeguard.db.base import Base
 from safeguard.matching.models import (
     MatchLogEntry,
@@ -13,7 +14,29 @@ from safeguard.matching.models import (
     WebhookSubscription,
 )
 
-__all__ = ["ApiToken", "AuditEvent", "AuditHead", "Bank", "BankChange", "BankEntry",
-           "BankFeedHead", "Base", "Case", "CaseDecision", "CaseItem", "CaseLinkKey",
-           "CaseNote", "ConsoleSession", "ContentVerdict", "MatchLogEntry",
-           "TriageItem", "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "Bank",
+    "BankChange",
+    "BankEntry",
+    "BankFeedHead",
+    "Base",
+    "Case",
+    "CaseDecision",
+    "CaseItem",
+    "CaseLinkKey",
+    "CaseNote",
+    "ConsoleSession",
+    "ContentVerdict",
+    "MatchLogEntry",
+    "Notice",
+    "NoticeAttempt",
+    "Referral",
+    "TriageItem",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]

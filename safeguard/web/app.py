@@ -69,6 +69,7 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.auth.routes import router as auth_router
     from safeguard.banks.routes import router as banks_router
     from safeguard.cases.case_routes import router as cases_router
+    from safeguard.cases.notice_routes import router as notices_router
     from safeguard.cases.routes import router as triage_router
     from safeguard.matching.routes import router as matching_router
     from safeguard.web.console import router as console_router
@@ -77,7 +78,7 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.web.pages_triage import router as triage_pages_router
 
     for router in (auth_router, audit_router, banks_router, matching_router, triage_router,
-                   cases_router,
+                   cases_router, notices_router,
                    console_router, account_pages_router, bank_pages_router,
                    triage_pages_router):
         app.include_router(router)
