@@ -84,6 +84,10 @@ class Settings(BaseSettings):
                                          "notice after this long while the content is up.")
     notice_recheck_hours: float = Field(default=6, gt=0, description="How often a noticed URL "
                                         "is re-checked (HEAD only; content is never fetched).")
+    retention: str = Field(
+        default="", description="Retention in days per data type, e.g. 'match_log=365,"
+        "closed_cases=730,assessed_triage=365,notice_attempts=365'; types not named are "
+        "kept. Applied by `safeguard retention purge`; cases under legal hold are kept.")
     totp_required_roles: str = Field(
         default="admin", description="Roles that must use two-step sign-in (TOTP), "
         "comma-separated.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeguard.db.base import Base, UTCDateTime, utcnow
@@ -66,6 +66,8 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.RECEIVED.value,
                                         index=True)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Under legal hold a case and everything in it are kept, whatever the retention rules say.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -78,8 +80,8 @@ class CaseItem(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(Text)  # as given (text items: encrypted)
-    triage_item_id: Mapped[int | None] = mapped_column(ForeignKey("triage_items.id"),
-                                                       nullable=True)
+    triage_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("triage_items.id", ondelete="SET NULL"), nullable=True)
     classification: Mapped[str | None] = mapped_column(String(16), nullable=True)
     age_group: Mapped[str | None] = mapped_column(String(16), nullable=True)
     industry_class: Mapped[str | None] = mapped_column(String(2), nullable=True)

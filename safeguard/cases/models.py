@@ -87,5 +87,7 @@ class ContentVerdict(Base):
 
     content_key: Mapped[str] = mapped_column(String(300), primary_key=True)
     classification: Mapped[str] = mapped_column(String(16))
-    item_id: Mapped[int] = mapped_column(ForeignKey("triage_items.id"))
+    # The item it came from; emptied when retention purges that item (the verdict stays).
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("triage_items.id", ondelete="SET NULL"), nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

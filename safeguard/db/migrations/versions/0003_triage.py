@@ -49,9 +49,9 @@ def upgrade() -> None:
     op.create_table('content_verdicts',
     sa.Column('content_key', sa.String(length=300), nullable=False),
     sa.Column('classification', sa.String(length=16), nullable=False),
-    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['item_id'], ['triage_items.id'], name=op.f('fk_content_verdicts_item_id_triage_items')),
+    sa.ForeignKeyConstraint(['item_id'], ['triage_items.id'], name=op.f('fk_content_verdicts_item_id_triage_items'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('content_key', name=op.f('pk_content_verdicts'))
     )
     with op.batch_alter_table('banks', schema=None) as batch_op:

@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('reference', sa.String(length=32), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('incident_type', sa.String(length=80), nullable=True),
+    sa.Column('legal_hold', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('created_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -76,7 +77,7 @@ def upgrade() -> None:
     sa.Column('assessed_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('added_at', safeguard.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_items_case_id_cases'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['triage_item_id'], ['triage_items.id'], name=op.f('fk_case_items_triage_item_id_triage_items')),
+    sa.ForeignKeyConstraint(['triage_item_id'], ['triage_items.id'], name=op.f('fk_case_items_triage_item_id_triage_items'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_items'))
     )
     with op.batch_alter_table('case_items', schema=None) as batch_op:
