@@ -107,8 +107,11 @@ def verify_chain(session: Session) -> VerifyResult:
 
 
 def recent(session: Session, limit: int = 100, target_type: str | None = None,
-           target_id: str | None = None) -> list[AuditEvent]:
+           target_id: str | None = None, before_seq: int | None = None) -> list[AuditEvent]:
+    """Newest first; `before_seq` pages back (events with a smaller sequence number)."""
     q = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if before_seq is not None:
+        q = q.where(AuditEvent.seq < before_seq)
     if target_type:
         q = q.where(AuditEvent.target_type == target_type)
     if target_id:

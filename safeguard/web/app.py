@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                 stop()
             db.dispose()
 
+    _keep_uploads_in_memory(settings.max_upload_bytes)
     app = FastAPI(title="Safeguard", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
@@ -64,6 +65,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     return app
 
 
+def _keep_uploads_in_memory(max_bytes: int) -> None:
+    """Console forms upload files as multipart, which Starlette spools to a temporary file on
+    disk above 1 MB; media must never touch the disk. BodySizeLimit caps a request at
+    `max_bytes`, so holding a whole part in memory is bounded."""
+    from starlette.formparsers import MultiPartParser
+
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_bytes)
+
+
 def _include_routers(app: FastAPI) -> None:
     from safeguard.audit.routes import router as audit_router
     from safeguard.auth.routes import router as auth_router
@@ -74,13 +84,17 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.matching.routes import router as matching_router
     from safeguard.web.console import router as console_router
     from safeguard.web.pages_account import router as account_pages_router
+    from safeguard.web.pages_audit import router as audit_pages_router
     from safeguard.web.pages_banks import router as bank_pages_router
+    from safeguard.web.pages_cases import router as case_pages_router
+    from safeguard.web.pages_matching import router as matching_pages_router
     from safeguard.web.pages_triage import router as triage_pages_router
 
     for router in (auth_router, audit_router, banks_router, matching_router, triage_router,
                    cases_router, notices_router,
                    console_router, account_pages_router, bank_pages_router,
-                   triage_pages_router):
+                   matching_pages_router, audit_pages_router, triage_pages_router,
+                   case_pages_router):
         app.include_router(router)
 
 

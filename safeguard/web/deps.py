@@ -156,10 +156,10 @@ def console_user(scope: str | None = "banks:read") -> Callable[..., Actor]:
             raise LoginRequired(request.url.path)
         if getattr(request.state, "must_enrol", False):
             raise EnrolmentRequired(request.url.path)
+        request.state.actor = actor  # also for the "forbidden" page's navigation
         if scope is not None and not has_scope(actor, scope):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this page needs the {scope!r} "
                                 "permission")
-        request.state.actor = actor
         return actor
 
     return dependency

@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safeguard.auth.service import AccountLocked, AuthError
 from safeguard.db.engine import DatabaseUnavailable
@@ -16,7 +18,28 @@ from safeguard.errors import (
     NotFoundError,
     SafeguardError,
 )
-from safeguard.web.deps import TWO_STEP_PAGE, EnrolmentRequired, LoginRequired
+from safeguard.web.deps import TWO_STEP_PAGE, EnrolmentRequired, LoginRequired, template_context
+from safeguard.web.templating import templates
+
+CONSOLE_TITLES = {
+    status.HTTP_403_FORBIDDEN: "Not allowed",
+    status.HTTP_404_NOT_FOUND: "Not found",
+    status.HTTP_409_CONFLICT: "Conflict",
+    status.HTTP_503_SERVICE_UNAVAILABLE: "Try again shortly",
+}
+
+
+def _is_console(request: Request) -> bool:
+    return request.url.path == "/console" or request.url.path.startswith("/console/")
+
+
+def console_error(request: Request, code: int, detail: str,
+                  headers: dict[str, str] | None = None) -> Response:
+    """Console pages answer errors with a page (status kept), the API with JSON."""
+    title = CONSOLE_TITLES.get(code, "Something went wrong")
+    return templates.TemplateResponse(request, "console/error.html", template_context(
+        request, title=title, detail=detail[:1].upper() + detail[1:]), status_code=code,
+        headers=headers)
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (NotFoundError, status.HTTP_404_NOT_FOUND),
@@ -43,10 +66,18 @@ def install_error_handlers(app: FastAPI) -> None:
     table = _media_statuses() + STATUS_BY_ERROR
 
     async def domain_error(request: Request, exc: Exception) -> Response:
-        for kind, code in table:
-            if isinstance(exc, kind):
-                return JSONResponse({"detail": str(exc)}, status_code=code)
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+        code = next((c for kind, c in table if isinstance(exc, kind)),
+                    status.HTTP_400_BAD_REQUEST)
+        if _is_console(request):
+            return console_error(request, code, str(exc))
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if _is_console(request) and isinstance(exc.detail, str):
+            return console_error(request, exc.status_code, exc.detail,
+                                 dict(exc.headers) if exc.headers else None)
+        return await http_exception_handler(request, exc)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -64,3 +95,4 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, domain_error)
     app.add_exception_handler(DatabaseUnavailable, unavailable)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -29,7 +29,7 @@ def test_claim_and_assess_in_the_console(fresh_live_server: LiveServer, page: Pa
             Source.CHILD_REPORT, "c-1", "A child says they are in danger", urgent=True,
             age_band="13_15", content_keys=("url:https://example.org/x",))).item.id
     _sign_in(page, server)
-    page.get_by_role("link", name="Triage").click()
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Triage").click()
     expect(page.get_by_role("heading", name="Triage", level=1)).to_be_visible()
     first_row = page.locator("tbody tr").first
     expect(first_row).to_contain_text("A child says they are in danger")

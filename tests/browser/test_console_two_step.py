@@ -59,4 +59,5 @@ def test_admin_sets_up_two_step_then_needs_the_code(strict_server: LiveServer,
     next_code = pyotp.TOTP(secret).at(time.time() + 30)
     _fill_sign_in(page, server, admin.username, admin.password, next_code)
     expect(page).to_have_url(f"{server.url}/console")
-    expect(page.get_by_role("link", name="Audit")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Console")
+    expect(nav.get_by_role("link", name="Audit")).to_be_visible()
