@@ -14,7 +14,7 @@ from safeguard.audit.service import Actor, record
 from safeguard.errors import InvalidInput
 from safeguard.matching.models import MatchLogEntry
 
-SOURCES = ("api", "file", "cli", "scan")
+SOURCES = ("api", "file", "cli", "scan", "console")
 MAX_PAGE = 1000
 
 

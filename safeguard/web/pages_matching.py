@@ -165,7 +165,7 @@ def check_hashes(request: Request, actor: Matcher, session: DbSession, index: In
     results: list[QueryResult] | None = None
     if error is None:
         try:
-            results = service.match_hashes(session, index, parsed.queries, actor, source="api",
+            results = service.match_hashes(session, index, parsed.queries, actor, source="console",
                                            settings=settings)
         except SafeguardError as exc:
             session.rollback()
@@ -194,7 +194,7 @@ async def check_file(request: Request, actor: Matcher, session: DbSession, index
     data = await upload.read()
     try:
         result = await run_in_threadpool(service.match_file, session, index, data, actor,
-                                         label=label, source="file", settings=settings)
+                                         label=label, source="console", settings=settings)
     except (MediaError, SafeguardError) as exc:
         session.rollback()
         return _check_page(request, settings, file_label=label,
