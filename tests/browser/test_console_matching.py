@@ -162,7 +162,7 @@ def test_the_match_log_lists_matches_newest_first_and_filters(live_server: LiveS
 
     # Filters: only suppressed matches -> the md5 check just made is not among them.
     page.get_by_label("Suppressed").select_option("yes")
-    page.get_by_label("Source").select_option("api")
+    page.get_by_label("Source").select_option("console")
     page.get_by_role("button", name="Show matches").click()
     expect(page).to_have_url(re.compile(r"suppressed=yes"))
     expect(page.get_by_label("Suppressed")).to_have_value("yes")

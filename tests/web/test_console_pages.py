@@ -188,7 +188,7 @@ def test_match_log_page_filters_pages_and_is_audited(app_client: TestClient) -> 
     for _ in range(3):
         app_client.post("/console/match", data={"csrf_token": csrf, "hashes": MD5})
     reads = _count(app_client, AuditEvent)
-    r = app_client.get("/console/matches", params={"bank": "known", "source": "api"})
+    r = app_client.get("/console/matches", params={"bank": "known", "source": "console"})
     assert r.status_code == 200
     assert r.text.count(f"{MD5}</span>") == 3
     assert _count(app_client, AuditEvent) == reads + 1
@@ -209,9 +209,9 @@ def test_match_log_pager_keeps_the_filters(app_client: TestClient, monkeypatch: 
     csrf = _login(app_client)
     for _ in range(3):
         app_client.post("/console/match", data={"csrf_token": csrf, "hashes": MD5})
-    first = app_client.get("/console/matches", params={"source": "api"})
-    assert 'href="?source=api&amp;page=2">Next page' in first.text
-    second = app_client.get("/console/matches", params={"source": "api", "page": 2})
+    first = app_client.get("/console/matches", params={"source": "console"})
+    assert 'href="?source=console&amp;page=2">Next page' in first.text
+    second = app_client.get("/console/matches", params={"source": "console", "page": 2})
     assert second.text.count(f"{MD5}</span>") == 1
     assert "Previous page" in second.text and "Next page" not in second.text
 
