@@ -1,0 +1,433 @@
+"""Risk per message, per participant pair and per conversation, batch and streaming.
+
+The unit of evidence is the *pair* (author -> the person they write to): grooming is one person
+working on another, so a pattern spread over two people (a teen asking an age, the other keeping
+a party secret) must not add up.
+
+For each pair the watcher keeps, per indicator family, an evidence value that grows by 1 with
+each matching message and decays with a half-life counted in messages of the conversation. The
+pair's risk is
+
+    risk = (1 - exp(-sum_f weight_f * min(evidence_f, 1))) * stage_factor[n_stages]
+
+where ``n_stages`` counts the grooming stages (access, trust, isolation, escalation, coercion)
+with a family at evidence >= 0.5. A family repeated many times counts once, and one stage alone
+is damped hard (x0.3): a single hard-negative phrase ("it's a surprise, don't tell anyone",
+"how old are you?") never crosses the default threshold. A warning is raised the first time a
+pair's risk reaches the threshold, with the index of that message. A sextortion threat raises an
+urgent item at once (and a warning); a meeting proposal is urgent when the pair is already at
+or above the threshold.
+
+Per-message work is constant: one indicator scan, a fixed number of families, a bounded number
+of kept reasons per family, and at most ``max_pairs`` pairs per conversation (the least recently
+active pair is dropped beyond that).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from safeguard.conversations.affinity import Affinity, AffinityLike, unavailable_affinity
+from safeguard.conversations.indicators import Indicator, IndicatorMatcher, default_matcher
+from safeguard.errors import InvalidInput
+
+UNKNOWN = "*"  # the recipient when nobody else has spoken yet
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    author: str
+    text: str | bytes | None
+    time: float | None = None  # seconds since the epoch, if known
+    to: str | None = None  # explicit recipient (group chats); inferred otherwise
+    id: str | None = None
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], index: int = 0) -> ChatMessage:
+        """A message from JSON-like data (author/text/time/to/id), with a clear error."""
+        if not isinstance(raw, Mapping):
+            raise InvalidInput(f"message {index}: expected an object, got {type(raw).__name__}")
+        author = raw.get("author")
+        if not isinstance(author, str | int) or str(author).strip() == "":
+            raise InvalidInput(f"message {index}: 'author' is required")
+        text = raw.get("text", "")
+        if text is not None and not isinstance(text, str | bytes):
+            raise InvalidInput(f"message {index}: 'text' must be a string")
+        return cls(str(author), text, _time(raw.get("time"), index),
+                   None if raw.get("to") is None else str(raw.get("to")),
+                   None if raw.get("id") is None else str(raw.get("id")))
+
+
+def _time(value: Any, index: int) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(f"message {index}: bad time {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+        try:  # PAN 2012 writes times as HH:MM
+            hh, mm = value.split(":")
+            return int(hh) * 3600.0 + int(mm) * 60.0
+        except ValueError:
+            pass
+    raise InvalidInput(f"message {index}: cannot read time {value!r}")
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    threshold: float = 0.5
+    half_life_messages: float = 200.0
+    active_evidence: float = 0.5
+    # risk multiplier by number of active stages: 0, 1, 2, 3, 4+
+    stage_factor: tuple[float, ...] = (0.0, 0.3, 0.6, 0.85, 1.0)
+    max_pairs: int = 32
+    reasons_per_family: int = 3
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold <= 1:
+            raise InvalidInput("threshold must be in (0, 1]")
+        if self.half_life_messages <= 0:
+            raise InvalidInput("half_life_messages must be positive")
+        if len(self.stage_factor) < 2:
+            raise InvalidInput("stage_factor needs at least two values")
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a pair scores: one indicator, where it was seen."""
+
+    message_index: int
+    family: str
+    stage: int
+    words: str
+    span: tuple[int, int]
+    message_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message_index": self.message_index, "message_id": self.message_id,
+                "family": self.family, "stage": self.stage, "words": self.words,
+                "span": list(self.span)}
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    message_index: int
+    author: str
+    target: str
+    risk: float
+    urgent: bool
+    kind: str  # "pattern" (risk crossed the threshold) or "sextortion_threat" / "meeting"
+    reasons: tuple[Reason, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message_index": self.message_index, "author": self.author,
+                "target": self.target, "risk": round(self.risk, 4), "urgent": self.urgent,
+                "kind": self.kind, "reasons": [r.as_dict() for r in self.reasons]}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageScore:
+    index: int
+    author: str
+    target: str
+    score: float  # this message alone: 1 - prod(1 - weight) over its families
+    pair_risk: float  # the author->target pair after this message
+    indicators: tuple[Indicator, ...]
+    affinity: Affinity
+    notes: tuple[str, ...] = ()
+    warning: Warning | None = None
+    urgent: Warning | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "author": self.author, "target": self.target,
+                "score": round(self.score, 4), "pair_risk": round(self.pair_risk, 4),
+                "indicators": [i.as_dict() for i in self.indicators],
+                "affinity": self.affinity.as_dict(), "notes": list(self.notes),
+                "warning": self.warning.as_dict() if self.warning else None,
+                "urgent": self.urgent.as_dict() if self.urgent else None}
+
+
+class _Pair:
+    __slots__ = ("evidence", "updated", "reasons", "peak", "peak_index", "warning", "live")
+
+    def __init__(self, n_families: int, index: int):
+        self.evidence = [0.0] * n_families
+        self.updated = index
+        self.reasons: list[list[Reason]] = [[] for _ in range(n_families)]
+        self.peak = 0.0
+        self.peak_index: int | None = None
+        self.warning: Warning | None = None
+        self.live = False  # any evidence yet (saves decaying zeros)
+
+
+@dataclass(frozen=True, slots=True)
+class PairRisk:
+    author: str
+    target: str
+    risk: float
+    peak: float
+    peak_index: int | None
+    families: dict[str, float]  # family -> current evidence (decayed)
+    stages: tuple[int, ...]
+    reasons: tuple[Reason, ...]
+    warning: Warning | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"author": self.author, "target": self.target, "risk": round(self.risk, 4),
+                "peak": round(self.peak, 4), "peak_index": self.peak_index,
+                "families": {k: round(v, 4) for k, v in self.families.items()},
+                "stages": list(self.stages), "reasons": [r.as_dict() for r in self.reasons],
+                "warning": self.warning.as_dict() if self.warning else None}
+
+
+@dataclass(frozen=True)
+class ConversationReport:
+    risk: float  # peak pair risk over the conversation
+    warned: bool
+    warning_index: int | None  # first warning (any pair)
+    urgent: tuple[Warning, ...]
+    warnings: tuple[Warning, ...]
+    pairs: tuple[PairRisk, ...]  # sorted by peak risk, highest first
+    messages: tuple[MessageScore, ...]
+    layers: tuple[str, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def participants(self) -> dict[str, PairRisk]:
+        """Each author's riskiest pair (who shows the pattern, towards whom)."""
+        out: dict[str, PairRisk] = {}
+        for pair in self.pairs:
+            if pair.author not in out:
+                out[pair.author] = pair
+        return out
+
+    def as_dict(self, include_messages: bool = True) -> dict[str, Any]:
+        return {
+            "risk": round(self.risk, 4), "warned": self.warned,
+            "warning_index": self.warning_index,
+            "urgent": [w.as_dict() for w in self.urgent],
+            "warnings": [w.as_dict() for w in self.warnings],
+            "participants": {a: p.as_dict() for a, p in self.participants.items()},
+            "messages": [m.as_dict() for m in self.messages] if include_messages else None,
+            "layers": list(self.layers), "notes": list(self.notes),
+        }
+
+
+class ConversationWatcher:
+    """Streaming state for one conversation: feed messages in order with `push`."""
+
+    def __init__(self, config: ScoringConfig | None = None,
+                 matcher: IndicatorMatcher | None = None,
+                 affinity: AffinityLike | None = None):
+        self.config = config or ScoringConfig()
+        self.matcher = matcher or default_matcher()
+        self.affinity = affinity
+        fams = self.matcher.lexicon.families
+        self._family_index = {f.name: i for i, f in enumerate(fams)}
+        self._weights = [f.weight for f in fams]
+        self._stages = [f.stage for f in fams]
+        self._urgent = [f.urgent for f in fams]
+        self._names = [f.name for f in fams]
+        self._stage_bits = [1 << f.stage for f in fams]
+        self._stage_list = sorted({f.stage for f in fams})
+        self._decay = 0.5 ** (1.0 / self.config.half_life_messages)
+        self._pairs: OrderedDict[tuple[str, str], _Pair] = OrderedDict()
+        self._last_author: str | None = None
+        self._last_other: dict[str, str] = {}  # author -> last different author seen before
+        self._last_time: float | None = None
+        self.index = -1
+        self.out_of_order = 0
+        self.truncated = 0
+        self.warnings: list[Warning] = []
+        self.urgent: list[Warning] = []
+
+    # ------------------------------------------------------------------ state
+    def _target(self, msg: ChatMessage) -> str:
+        if msg.to:
+            return msg.to
+        if self._last_author is not None and self._last_author != msg.author:
+            return self._last_author
+        return self._last_other.get(msg.author, UNKNOWN)
+
+    def _pair(self, author: str, target: str) -> _Pair:
+        key = (author, target)
+        pair = self._pairs.get(key)
+        if pair is None:
+            pair = _Pair(len(self._weights), self.index)
+            orphan = self._pairs.pop((author, UNKNOWN), None) if target != UNKNOWN else None
+            if orphan is not None:  # evidence gathered before the recipient was known
+                self._age(orphan)
+                pair.evidence = orphan.evidence
+                pair.reasons = orphan.reasons
+                pair.peak, pair.peak_index = orphan.peak, orphan.peak_index
+                pair.warning = orphan.warning
+                pair.live = orphan.live
+            self._pairs[key] = pair
+            while len(self._pairs) > self.config.max_pairs:
+                self._pairs.popitem(last=False)
+        else:
+            self._pairs.move_to_end(key)
+        return pair
+
+    def _age(self, pair: _Pair) -> None:
+        steps = self.index - pair.updated
+        if steps > 0:
+            pair.updated = self.index
+            if pair.live:
+                factor = self._decay ** steps
+                pair.evidence = [e * factor for e in pair.evidence]
+
+    def _risk(self, evidence: list[float]) -> tuple[float, tuple[int, ...]]:
+        cfg = self.config
+        active = cfg.active_evidence
+        weights, stage_bits = self._weights, self._stage_bits
+        total = 0.0
+        mask = 0
+        for i, e in enumerate(evidence):
+            if e > 0.0:
+                total += weights[i] * (e if e < 1.0 else 1.0)
+                if e >= active:
+                    mask |= stage_bits[i]
+        if not total:
+            return 0.0, ()
+        stages = tuple(s for s in self._stage_list if mask & (1 << s))
+        factor = cfg.stage_factor[min(len(stages), len(cfg.stage_factor) - 1)]
+        return (1.0 - math.exp(-total)) * factor, stages
+
+    def _reasons(self, pair: _Pair) -> tuple[Reason, ...]:
+        out = [r for rs in pair.reasons for r in rs]
+        out.sort(key=lambda r: r.message_index)
+        return tuple(out)
+
+    # ------------------------------------------------------------------ API
+    def push(self, msg: ChatMessage) -> MessageScore:
+        """Score one new message and update the conversation's state (constant work)."""
+        self.index += 1
+        index = self.index
+        notes: list[str] = []
+        if msg.time is not None:
+            if self._last_time is not None and msg.time < self._last_time:
+                self.out_of_order += 1
+                notes.append("timestamp earlier than the previous message (kept in arrival "
+                             "order)")
+            self._last_time = msg.time if self._last_time is None else max(self._last_time,
+                                                                           msg.time)
+        scan = self.matcher.scan(msg.text)
+        notes.extend(scan.normalized.notes)
+        if scan.normalized.truncated:
+            self.truncated += 1
+        target = self._target(msg)
+        if self._last_author is not None and self._last_author != msg.author:
+            self._last_other[msg.author] = self._last_author
+            self._last_other.setdefault(self._last_author, msg.author)
+        self._last_author = msg.author
+
+        pair = self._pair(msg.author, target)
+        self._age(pair)
+        seen: set[int] = set()
+        urgent_kind: str | None = None
+        keep = self.config.reasons_per_family
+        for ind in scan.indicators:
+            fi = self._family_index[ind.family]
+            reasons = pair.reasons[fi]
+            reasons.append(Reason(index, ind.family, ind.stage, ind.words, ind.span, msg.id))
+            if len(reasons) > keep:
+                del reasons[0]
+            if fi in seen:
+                continue
+            seen.add(fi)
+            pair.evidence[fi] = min(pair.evidence[fi] + 1.0, 3.0)
+            pair.live = True
+            if self._urgent[fi] == "always":
+                urgent_kind = ind.family
+            elif self._urgent[fi] == "elevated" and urgent_kind is None:
+                urgent_kind = "?" + ind.family
+        score = 1.0
+        for fi in seen:
+            score *= 1.0 - self._weights[fi]
+        score = 1.0 - score
+        risk = self._risk(pair.evidence)[0] if pair.live else 0.0
+        if risk > pair.peak:
+            pair.peak, pair.peak_index = risk, index
+        affinity = self.affinity.score(scan.normalized.text) if self.affinity \
+            else unavailable_affinity()
+
+        warning = urgent = None
+        threshold = self.config.threshold
+        if urgent_kind is not None and urgent_kind.startswith("?"):
+            urgent_kind = urgent_kind[1:] if risk >= threshold else None
+        if urgent_kind is not None:
+            urgent = Warning(index, msg.author, target, risk, True, urgent_kind,
+                             self._reasons(pair))
+            self.urgent.append(urgent)
+        if pair.warning is None and (risk >= threshold or urgent is not None):
+            kind = "pattern" if risk >= threshold else (urgent_kind or "pattern")
+            warning = Warning(index, msg.author, target, risk, urgent is not None, kind,
+                              self._reasons(pair))
+            pair.warning = warning
+            self.warnings.append(warning)
+        return MessageScore(index, msg.author, target, score, risk, scan.indicators, affinity,
+                            tuple(notes), warning, urgent)
+
+    def pair_risks(self) -> list[PairRisk]:
+        out = []
+        for (author, target), pair in self._pairs.items():
+            self._age(pair)
+            risk, stages = self._risk(pair.evidence)
+            fams = {self._names[i]: e for i, e in enumerate(pair.evidence) if e > 1e-9}
+            out.append(PairRisk(author, target, risk, pair.peak, pair.peak_index, fams, stages,
+                                self._reasons(pair), pair.warning))
+        out.sort(key=lambda p: (-p.peak, p.author, p.target))
+        return out
+
+    def report(self, messages: Iterable[MessageScore] = ()) -> ConversationReport:
+        pairs = tuple(self.pair_risks())
+        notes: list[str] = []
+        if self.index < 0:
+            notes.append("empty conversation: nothing to score")
+        elif self.index == 0:
+            notes.append("one-message conversation: a pattern needs several messages")
+        if self.out_of_order:
+            notes.append(f"{self.out_of_order} message(s) with a timestamp earlier than the "
+                         "previous one; scored in arrival order")
+        if self.truncated:
+            notes.append(f"{self.truncated} message(s) truncated before analysis")
+        layers = ["indicators"]
+        if self.affinity is not None and self.affinity.available:
+            layers.append(f"affinity:{self.affinity.name}")
+        else:
+            notes.append(unavailable_affinity().note)
+        return ConversationReport(
+            risk=max((p.peak for p in pairs), default=0.0),
+            warned=bool(self.warnings),
+            warning_index=min((w.message_index for w in self.warnings), default=None),
+            urgent=tuple(self.urgent), warnings=tuple(self.warnings), pairs=pairs,
+            messages=tuple(messages), layers=tuple(layers), notes=tuple(notes))
+
+
+def score_conversation(messages: Iterable[ChatMessage | Mapping[str, Any]],
+                       config: ScoringConfig | None = None,
+                       matcher: IndicatorMatcher | None = None,
+                       affinity: AffinityLike | None = None) -> ConversationReport:
+    """Batch scoring: the streaming watcher run over the whole conversation, so a batch report
+    and a live watch can never disagree."""
+    watcher = ConversationWatcher(config, matcher, affinity)
+    scored = []
+    for i, raw in enumerate(messages):
+        msg = raw if isinstance(raw, ChatMessage) else ChatMessage.from_mapping(raw, i)
+        scored.append(watcher.push(msg))
+    return watcher.report(scored)
