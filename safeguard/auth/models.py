@@ -26,6 +26,7 @@ class Scope(enum.StrEnum):
     BANKS_WRITE = "banks:write"
     MATCHLOG_READ = "matchlog:read"
     TRIAGE = "triage"
+    CONVERSATIONS = "conversations"
     AUDIT_READ = "audit:read"
     REFERRALS_READ = "referrals:read"
     ADMIN = "admin"
@@ -33,7 +34,7 @@ class Scope(enum.StrEnum):
 
 # What each role may do, expressed in scopes, so one check serves sessions and tokens.
 _ANALYST = frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.BANKS_WRITE, Scope.MATCHLOG_READ,
-                      Scope.TRIAGE})
+                      Scope.TRIAGE, Scope.CONVERSATIONS})
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
     Role.SUPERVISOR: _ANALYST | {Scope.AUDIT_READ},

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from safeguard.cli import banks, demo, evidence, hashing, match, notices, retention
+from safeguard.cli import (
+    banks,
+    conversations,
+    demo,
+    evidence,
+    hashing,
+    match,
+    notices,
+    retention,
+)
 from safeguard.cli.admin import audit_app, db_app, token_app, user_app
 
 app = typer.Typer(help="Safeguard: detect, report, respond, cooperate.", no_args_is_help=True,
@@ -21,6 +30,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(notices.app, name="notices")
 app.add_typer(retention.app, name="retention")
+app.add_typer(conversations.app, name="conversations")
 app.command("hash")(hashing.app)
 
 

@@ -227,9 +227,21 @@ class Normalizer:
                     if alt in self.vocabulary:
                         leet = alt
                 piece = leet
-        if len(piece) > 2:
-            piece = _REPEAT3.sub(r"\1\1", piece)
+        if len(piece) > 2 and _REPEAT3.search(piece):
+            piece = self._unstretch(piece)
         return piece
+
+    def _unstretch(self, piece: str) -> str:
+        """A run of three letters or more is emphasis, not spelling: it stands for one letter
+        or two, whichever gives an indicator word ("commmme" is "come", "ttttell" is "tell").
+        When both do, a run that ends the word stands for two ("telllll" is "tell", not
+        French "tel"), elsewhere for one ("commmme" is not French "comme")."""
+        single = _REPEAT3.sub(r"\1", piece)
+        double = _REPEAT3.sub(r"\1\1", piece)
+        if single in self.vocabulary and (
+                double not in self.vocabulary or not _REPEAT3.search(piece[-3:])):
+            return single
+        return double
 
     def _chunk(self, chunk: str) -> tuple[tuple[str, int, int], ...]:
         hit = self._chunks.get(chunk)

@@ -81,6 +81,7 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.cases.case_routes import router as cases_router
     from safeguard.cases.notice_routes import router as notices_router
     from safeguard.cases.routes import router as triage_router
+    from safeguard.conversations.routes import router as conversations_router
     from safeguard.matching.routes import router as matching_router
     from safeguard.web.console import router as console_router
     from safeguard.web.pages_account import router as account_pages_router
