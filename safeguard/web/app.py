@@ -92,7 +92,7 @@ def _include_routers(app: FastAPI) -> None:
     from safeguard.web.pages_triage import router as triage_pages_router
 
     for router in (auth_router, audit_router, banks_router, matching_router, triage_router,
-                   cases_router, notices_router,
+                   cases_router, notices_router, conversations_router,
                    console_router, account_pages_router, bank_pages_router,
                    matching_pages_router, audit_pages_router, triage_pages_router,
                    case_pages_router):
