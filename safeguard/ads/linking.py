@@ -1,0 +1,233 @@
+"""Link ads into networks.
+
+Evidence that two ads belong together:
+- a shared normalised identifier: phone (E.164), email, handle, payment handle, crypto address,
+  or image hash (PDQ; exact equality of the hash for now, see docs/ads.md);
+- near-duplicate text: MinHash (datasketch, fixed seed) over word 2-shingles with digits
+  removed (word pairs), candidates from MinHash LSH, confirmed by the estimated Jaccard similarity.
+
+Hubs are capped: an identifier shared by more than `hub_cap` ads (a site's own number, an agency
+switchboard) and a text that matches more than `text_cap` others (a site-wide boilerplate) stop
+linking; they are listed, not followed. Networks are the connected components (union-find).
+
+Incremental: `add()` takes new ads and joins them to existing networks; only when an identifier
+crosses the hub cap are components recomputed from the stored edges (cheap: no hashing).
+Deterministic: the same ads in the same order give the same networks and ids; a network's id is
+derived from its smallest member key, so it is stable while the network grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from safeguard.ads.extract import Entity, linking_keys
+from safeguard.ads.records import Ad
+from safeguard.ads.template import TemplateView, template_view
+from safeguard.ads.text import fold
+from safeguard.ads.unionfind import UnionFind
+
+_WORD = re.compile(r"[^\W\d_]+")
+_ROWS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConfig:
+    num_perm: int = 64
+    threshold: float = 0.5  # LSH and confirmation threshold on Jaccard of word 2-shingles
+    shingle: int = 2
+    hub_cap: int = 50  # an identifier in more ads than this links nothing
+    text_cap: int = 200  # a text with more near-duplicates than this links nothing
+    seed: int = 1
+    keep_texts: bool = True  # needed for template views; off to save memory at scale
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    kind: str  # "phone", "email", ..., or "text"
+    value: str  # the shared value, or "a~b" for a text edge
+    ads: tuple[str, ...]
+    similarity: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "value": self.value, "ads": list(self.ads),
+                "similarity": self.similarity}
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    id: str
+    ads: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    template: TemplateView | None
+
+    def as_dict(self) -> dict[str, object]:
+        template = None
+        if self.template is not None:
+            template = {"template": self.template.template,
+                        "slots": [list(s) for s in self.template.slots],
+                        "texts_compared": self.template.texts_compared}
+        return {"id": self.id, "size": len(self.ads), "ads": list(self.ads),
+                "evidence": [e.as_dict() for e in self.evidence], "template": template}
+
+
+@dataclass
+class _Store:
+    keys: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+    postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    hubs: set[str] = field(default_factory=set)
+    text_edges: list[tuple[int, int, float]] = field(default_factory=list)
+    boilerplate: set[int] = field(default_factory=set)
+
+
+class Linker:
+    """Links ads as they are added; `networks()` reads the current state."""
+
+    def __init__(self, config: LinkConfig | None = None) -> None:
+        self.config = config or LinkConfig()
+        self._store = _Store()
+        self._sets = UnionFind()
+        self._lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        self._signatures = np.zeros((0, self.config.num_perm), dtype=np.uint32)
+        self._template = MinHash(num_perm=self.config.num_perm, seed=self.config.seed)
+
+    def __len__(self) -> int:
+        return len(self._store.keys)
+
+    @property
+    def hubs(self) -> frozenset[str]:
+        return frozenset(self._store.hubs)
+
+    def add(self, ads: Sequence[Ad], entities: Sequence[list[Entity]]) -> int:
+        """Add ads (with their extracted entities); returns how many were new. An ad already
+        added (same site and id) is skipped."""
+        if len(ads) != len(entities):
+            raise ValueError("ads and entities must have the same length")
+        store, added, rebuild = self._store, 0, False
+        for ad, found in zip(ads, entities, strict=True):
+            if ad.key in store.index:
+                continue
+            added += 1
+            item = self._sets.add()
+            store.keys.append(ad.key)
+            store.index[ad.key] = item
+            store.texts.append(ad.full_text if self.config.keep_texts else "")
+            for key in sorted(linking_keys(found)):
+                posting = store.postings[key]
+                posting.append(item)
+                if key in store.hubs:
+                    continue
+                if len(posting) > self.config.hub_cap:
+                    store.hubs.add(key)
+                    rebuild = True
+                elif len(posting) > 1:
+                    self._sets.union(posting[0], item)
+            self._link_text(item, ad.full_text)
+        if rebuild:
+            self._rebuild()
+        return added
+
+    def network_of(self, key: str) -> str | None:
+        item = self._store.index.get(key)
+        if item is None:
+            return None
+        root = self._sets.find(item)
+        members = [k for i, k in enumerate(self._store.keys) if self._sets.find(i) == root]
+        return _network_id(members) if len(members) > 1 else None
+
+    def labels(self) -> dict[str, int]:
+        """Ad key -> component root (an opaque integer); for benchmarks and bulk export."""
+        return {key: self._sets.find(i) for i, key in enumerate(self._store.keys)}
+
+    def networks(self, min_size: int = 2, *, with_template: bool = True) -> list[Network]:
+        """Networks of at least `min_size` ads, largest first, each with its evidence."""
+        store = self._store
+        groups: dict[int, list[int]] = defaultdict(list)
+        for item in range(len(store.keys)):
+            groups[self._sets.find(item)].append(item)
+        shared: dict[int, list[Evidence]] = defaultdict(list)
+        for key, posting in store.postings.items():
+            if key in store.hubs or len(posting) < 2:
+                continue
+            by_root: dict[int, list[int]] = defaultdict(list)
+            for item in posting:
+                by_root[self._sets.find(item)].append(item)
+            kind, _, value = key.partition(":")
+            for root, items in by_root.items():
+                if len(items) > 1:
+                    shared[root].append(Evidence(kind, value,
+                                                 tuple(store.keys[i] for i in items)))
+        for a, b, similarity in store.text_edges:
+            shared[self._sets.find(a)].append(Evidence(
+                "text", f"{store.keys[a]}~{store.keys[b]}", (store.keys[a], store.keys[b]),
+                round(similarity, 3)))
+        out = []
+        for root, items in groups.items():
+            if len(items) < min_size:
+                continue
+            keys = tuple(sorted(store.keys[i] for i in items))
+            view = None
+            if with_template and self.config.keep_texts:
+                view = template_view([store.texts[i] for i in sorted(items)])
+            out.append(Network(_network_id(keys), keys, tuple(shared[root]), view))
+        out.sort(key=lambda n: (-len(n.ads), n.id))
+        return out
+
+    # ----------------------------------------------------------------- internals
+
+    def _link_text(self, item: int, text: str) -> None:
+        signature = self._signature(text)
+        if item >= len(self._signatures):
+            grown = np.zeros((len(self._signatures) + _ROWS, self.config.num_perm), np.uint32)
+            grown[: len(self._signatures)] = self._signatures
+            self._signatures = grown
+        if signature is None:
+            return
+        self._signatures[item] = signature.hashvalues
+        candidates = self._lsh.query(signature)
+        self._lsh.insert(item, signature, check_duplication=False)
+        if not candidates:
+            return
+        if len(candidates) > self.config.text_cap:
+            self._store.boilerplate.add(item)
+            return
+        others = np.fromiter(sorted(candidates), dtype=np.int64)
+        similarity = (self._signatures[others] == self._signatures[item]).mean(axis=1)
+        for other, value in zip(others.tolist(), similarity.tolist(), strict=True):
+            if value >= self.config.threshold and other not in self._store.boilerplate:
+                self._store.text_edges.append((other, item, value))
+                self._sets.union(other, item)
+
+    def _signature(self, text: str) -> MinHash | None:
+        words = _WORD.findall(fold(text)[0].lower())
+        if not words:
+            return None
+        size = self.config.shingle
+        shingles = {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+        signature = self._template.copy()
+        signature.update_batch([s.encode("utf-8") for s in sorted(shingles)])
+        return signature
+
+    def _rebuild(self) -> None:
+        """Recompute components from stored edges, skipping hub identifiers."""
+        self._sets.reset()
+        store = self._store
+        for key, posting in store.postings.items():
+            if key in store.hubs:
+                continue
+            for item in posting[1:]:
+                self._sets.union(posting[0], item)
+        for a, b, _ in store.text_edges:
+            self._sets.union(a, b)
+
+
+def _network_id(keys: Sequence[str]) -> str:
+    return "net-" + hashlib.sha256(min(keys).encode("utf-8")).hexdigest()[:12]
