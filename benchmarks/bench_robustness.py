@@ -1,6 +1,6 @@
 """Robustness benchmark: how often an edited copy of a benign picture still matches.
 
-    python benchmarks/robustness.py [--quick] [-n 120] [--plot /tmp/robustness.png]
+    python benchmarks/bench_robustness.py [--quick] [-n 120] [--plot /tmp/robustness.png]
 
 Columns: plain PDQ of the query (full decode, and the fast half-size JPEG decode) against
 a bank holding only the plain PDQ of each original (what external hash lists hold);

@@ -5,9 +5,9 @@ alone. Each case: make the bank (seeded, so every engine sees the same hashes), 
 single queries and one batch, and compare a sample with a brute-force scan (recall and
 exactness at d <= 31). Nothing here fails on timing; it prints a table and can write JSON.
 
-    python benchmarks/matching.py                       # 100 k, 1 M, 10 M; random + clustered
-    python benchmarks/matching.py --quick               # 100 k only, fewer queries
-    python benchmarks/matching.py --sizes 100000,1000000 --kinds random --json out.json
+    python benchmarks/bench_matching.py                       # 100 k, 1 M, 10 M; random + clustered
+    python benchmarks/bench_matching.py --quick               # 100 k only, fewer queries
+    python benchmarks/bench_matching.py --sizes 100000,1000000 --kinds random --json out.json
 
 Banks are random bytes (not hashes of any image). "clustered" banks have CENTRES_PER_10M
 centres scaled to the size, members 0..40 bits from their centre; half of the queries are

@@ -1,6 +1,6 @@
 """Hashing-speed benchmark: Safeguard's PDQ against threatexchange's, same corpus, same run.
 
-    python benchmarks/hashing.py [--quick] [-n 120] [--rounds 3]
+    python benchmarks/bench_hashing.py [--quick] [-n 120] [--rounds 3]
 
 Corpus: benign 1024x768 JPEGs (q90) made in memory from bundled and generated pictures
 (_images.py). Everything runs in this one process on one core. Each method hashes the whole
