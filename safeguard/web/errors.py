@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -83,6 +84,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                             headers={"Retry-After": "2"})
 
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body_is_wrong_kind = any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors())
+        if body_is_wrong_kind and sent and "json" not in sent:
+            # FastAPI reads a text body as a JSON string; say what was expected instead.
+            return JSONResponse(
+                {"detail": f"this endpoint takes a JSON body (Content-Type: application/json);"
+                           f" the request sent {sent}"},
+                status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+        return await request_validation_exception_handler(request, exc)
+
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
         if isinstance(exc, EnrolmentRequired):
@@ -95,4 +108,5 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, domain_error)
     app.add_exception_handler(DatabaseUnavailable, unavailable)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(StarletteHTTPException, http_error)
