@@ -127,6 +127,103 @@ def corpus(n: int = 120, size: tuple[int, int] = (1024, 768), seed: int = 0) -> 
     return out[:n]
 
 
+# ---------------------------------------------------------------------------------------
+# Training pictures: disjoint from ``corpus`` (no bundled file, crop or scene seed in
+# common), for choosing variants by measurement and then reporting on ``corpus``.
+
+TRAINING_SEED_BASE = 1_000_000  # scene seeds here never meet corpus()'s seed * 1000 + k
+
+
+def _colormapped(values: np.ndarray, cmap: str) -> np.ndarray:
+    import matplotlib
+
+    span = float(values.max() - values.min()) or 1.0
+    unit = (values - values.min()) / span
+    return (matplotlib.colormaps[cmap](unit)[..., :3] * 255).astype(np.uint8)
+
+
+def training_sources() -> dict[str, np.ndarray]:
+    """Benign pictures that ``corpus`` never uses: matplotlib's sample photo, terrain
+    elevation maps (colour-mapped and hill-shaded), an MRI slice, a small scikit-image
+    retina detail. Missing packages simply give fewer sources."""
+    found: dict[str, np.ndarray] = {}
+    sample = _package_dir("matplotlib", "mpl-data", "sample_data")
+    if sample is not None and sample.is_dir():
+        photo = sample / "grace_hopper.jpg"
+        if photo.is_file():
+            with Image.open(photo) as im:
+                found["grace_hopper"] = np.asarray(im.convert("RGB"))
+        dem = sample / "jacksboro_fault_dem.npz"
+        if dem.is_file():
+            from matplotlib.colors import LightSource
+
+            elevation = np.load(dem)["elevation"].astype(np.float64)
+            found["dem_terrain"] = _colormapped(elevation, "terrain")
+            found["dem_gist_earth"] = _colormapped(elevation, "gist_earth")
+            shade = LightSource(azdeg=315, altdeg=45).hillshade(elevation, vert_exag=0.05)
+            found["dem_hillshade"] = np.repeat((shade * 255).astype(np.uint8)[..., None], 3, 2)
+        topo = sample / "topobathy.npz"
+        if topo.is_file():
+            found["topobathy"] = _colormapped(np.load(topo)["topo"].astype(np.float64),
+                                              "ocean")
+        mri = sample / "s1045.ima.gz"
+        if mri.is_file():
+            import gzip
+
+            raw = np.frombuffer(gzip.decompress(mri.read_bytes()), ">u2")
+            if raw.size == 256 * 256:
+                found["mri"] = _colormapped(raw.reshape(256, 256).astype(np.float64), "gray")
+    skdata = _package_dir("skimage.data")
+    if skdata is not None and (skdata / "microaneurysms.png").is_file():
+        with Image.open(skdata / "microaneurysms.png") as im:
+            found["microaneurysms"] = np.asarray(im.convert("RGB"))
+    return found
+
+
+def fractal_scene(seed: int, size: tuple[int, int] = (1024, 768)) -> np.ndarray:
+    """A landscape-like picture: 1/f noise through a colour map (benign, generated)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    fy = np.fft.fftfreq(h)[:, None]
+    fx = np.fft.rfftfreq(w)[None, :]
+    spectrum = rng.normal(size=(h, w // 2 + 1)) + 1j * rng.normal(size=(h, w // 2 + 1))
+    spectrum /= np.maximum(np.hypot(fx, fy), 1.0 / max(w, h)) ** rng.uniform(1.3, 2.0)
+    field = np.fft.irfft2(spectrum, s=(h, w))
+    cmap = ("terrain", "viridis", "gist_earth", "copper", "cividis")[int(rng.integers(0, 5))]
+    return _colormapped(field, cmap)
+
+
+def training_corpus(n: int = 60, size: tuple[int, int] = (1024, 768),
+                    seed: int = 0) -> list[CorpusImage]:
+    """``n`` originals disjoint from ``corpus(...)``: crops of ``training_sources`` at
+    random positions and scales, 1/f landscapes and generated scenes from another seed
+    range, in equal shares."""
+    rng = np.random.default_rng(TRAINING_SEED_BASE + seed)
+    sources = training_sources()
+    names = sorted(sources)
+    out: list[CorpusImage] = []
+    k = 0
+    while len(out) < n:
+        kind = k % 3
+        if kind == 0 and names:
+            name = names[(k // 3) % len(names)]
+            rgb = sources[name]
+            h, w = rgb.shape[:2]
+            scale = rng.uniform(0.5, 1.0)
+            ch, cw = max(16, int(h * scale)), max(16, int(w * scale))
+            y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+            out.append(CorpusImage(f"train:{name}@{x},{y}", f"train:{name}",
+                                   _fit(rgb[y:y + ch, x:x + cw], size)))
+        elif kind == 1:
+            out.append(CorpusImage(f"train:fractal{k}", f"train:fractal{k}",
+                                   fractal_scene(TRAINING_SEED_BASE + seed * 1000 + k, size)))
+        else:
+            out.append(CorpusImage(f"train:scene{k}", f"train:scene{k}",
+                                   generated_scene(TRAINING_SEED_BASE + seed * 1000 + k, size)))
+        k += 1
+    return out
+
+
 def encode(rgb: np.ndarray, fmt: str = "JPEG", **params: object) -> bytes:
     """Encode in memory (benchmarks never write images to disk)."""
     buf = io.BytesIO()

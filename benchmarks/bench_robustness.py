@@ -29,7 +29,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _images import CorpusImage, corpus, encode  # noqa: E402
+from _images import CorpusImage, corpus, encode, generated_scene  # noqa: E402
 
 from safeguard.media import (  # noqa: E402
     HashResult,
@@ -140,39 +140,92 @@ def screenshot(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return screenshot_with_box(rgb, rng)[0]
 
 
+def _chrome_background(rng: np.random.Generator) -> tuple[tuple[int, int, int], bool]:
+    """A screen background: light or dark grey, or a tinted app colour."""
+    kind = rng.random()
+    if kind < 0.35:
+        return (int(rng.integers(228, 256)),) * 3, False  # type: ignore[return-value]
+    if kind < 0.6:
+        return (int(rng.integers(0, 45)),) * 3, True  # type: ignore[return-value]
+    dark = rng.random() < 0.4
+    lo, hi = (10, 70) if dark else (200, 250)
+    return tuple(int(c) for c in rng.integers(lo, hi, 3)), dark  # type: ignore[return-value]
+
+
 def screenshot_with_box(
     rgb: np.ndarray, rng: np.random.Generator,
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Frames vary on purpose (the finder must not be tuned to one app): phone or desktop
+    canvas, grey, dark or tinted background, top bar 3-15 % high (sometimes the same colour
+    as the page), bottom bar or none, user name with an avatar, captions of 1-3 lines in
+    several sizes above and/or below, action icons, a side list, rounded picture corners,
+    a thin outline, and a small second thumbnail."""
     phone = rng.random() < 0.5
-    cw, ch = (720, 1280) if phone else (1280, 800)
-    dark = rng.random() < 0.4
-    bg = (int(rng.integers(0, 40)),) * 3 if dark else (int(rng.integers(225, 256)),) * 3
+    cw, ch = (int(rng.choice([720, 750, 1080])), int(rng.choice([1280, 1334, 1600]))) \
+        if phone else (int(rng.choice([1280, 1366, 1440])), int(rng.choice([720, 800, 900])))
+    bg, dark = _chrome_background(rng)
     fg = (230, 230, 230) if dark else (30, 30, 30)
     canvas = Image.new("RGB", (cw, ch), bg)
     draw = ImageDraw.Draw(canvas)
-    bar = int(ch * rng.uniform(0.05, 0.09))
-    draw.rectangle((0, 0, cw, bar), fill=_colour(rng))
-    draw.text((20, bar // 4), _words(rng, 3), fill=(255, 255, 255),
-              font=ImageFont.load_default(size=max(12, bar // 2)))
-    draw.rectangle((0, ch - bar, cw, ch), fill=_colour(rng))
-    for k in range(4):
-        x = int(cw * (k + 0.5) / 4)
-        draw.ellipse((x - bar // 3, ch - bar * 2 // 3, x + bar // 3, ch - bar // 3), fill=fg)
-    margin = 0 if phone and rng.random() < 0.5 else int(cw * rng.uniform(0.02, 0.15))
-    left = margin if phone else int(cw * rng.uniform(0.15, 0.3))
+    bar = int(ch * rng.uniform(0.03, 0.15))
+    bar_colour = bg if rng.random() < 0.25 else _colour(rng)
+    draw.rectangle((0, 0, cw, bar), fill=bar_colour)
+    draw.text((20, bar // 4), _words(rng, int(rng.integers(1, 4))), fill=fg if bar_colour == bg
+              else (255, 255, 255), font=ImageFont.load_default(size=max(12, bar // 2)))
+    bottom_bar = int(ch * rng.uniform(0.04, 0.1)) if rng.random() < 0.7 else 0
+    if bottom_bar:
+        draw.rectangle((0, ch - bottom_bar, cw, ch), fill=_colour(rng))
+        for k in range(int(rng.integers(3, 6))):
+            x = int(cw * (k + 0.5) / 5)
+            r = bottom_bar // 3
+            draw.ellipse((x - r, ch - bottom_bar // 2 - r, x + r, ch - bottom_bar // 2 + r),
+                         fill=fg)
+    side = 0 if phone else int(cw * rng.uniform(0.12, 0.3))
+    margin = 0 if phone and rng.random() < 0.5 else int(cw * rng.uniform(0.02, 0.12))
+    left = side + margin
+    size = int(rng.integers(14, 30))
+    font = ImageFont.load_default(size=size)
+    header = int(rng.integers(0, 2)) * (size + 24)  # user name row with an avatar
+    above = int(rng.integers(0, 3)) * (size + 6)
+    below = int(rng.integers(1, 4)) * (size + 6)
+    top = bar + int(rng.uniform(0.01, 0.05) * ch) + header + above
     avail_w = cw - left - margin
-    avail_h = ch - 2 * bar - int(ch * 0.15)
+    avail_h = ch - top - below - bottom_bar - 60
     h, w = rgb.shape[:2]
     scale = min(avail_w / w, avail_h / h)
     pw, ph = int(w * scale), int(h * scale)
-    top = bar + int(rng.uniform(0.02, 0.08) * ch)
-    canvas.paste(_img(rgb).resize((pw, ph), Image.Resampling.LANCZOS), (left, top))
-    font = ImageFont.load_default(size=18)
-    draw.text((left, top + ph + 10), _words(rng, 6), fill=fg, font=font)
-    draw.text((left, top - 28), _words(rng, 3), fill=fg, font=font)
-    if not phone:
-        for k in range(8):
-            draw.text((15, bar + 30 + 40 * k), _words(rng, 2), fill=fg, font=font)
+    if not phone and rng.random() < 0.5:
+        left += (avail_w - pw) // 2  # centred in the content column
+    if header:
+        y = top - above - header + 6
+        draw.ellipse((left, y, left + size + 12, y + size + 12), fill=_colour(rng))
+        draw.text((left + size + 24, y + 4), _words(rng, 2), fill=fg, font=font)
+    for line in range(above // (size + 6)):
+        draw.text((left, top - above + line * (size + 6)), _words(rng, 5), fill=fg, font=font)
+    picture = _img(rgb).resize((pw, ph), Image.Resampling.LANCZOS)
+    if rng.random() < 0.3:  # rounded corners, as many apps draw them
+        mask = Image.new("L", (pw, ph), 0)
+        ImageDraw.Draw(mask).rounded_rectangle((0, 0, pw - 1, ph - 1),
+                                               radius=int(rng.integers(8, 24)), fill=255)
+        canvas.paste(picture, (left, top), mask)
+    else:
+        canvas.paste(picture, (left, top))
+        if rng.random() < 0.25:  # a thin outline around the picture
+            draw.rectangle((left - 1, top - 1, left + pw, top + ph), outline=fg)
+    y = top + ph + 8
+    if rng.random() < 0.5:  # like / comment / share icons
+        for k in range(3):
+            draw.ellipse((left + k * 40, y, left + k * 40 + 24, y + 24), outline=fg, width=2)
+        y += 32
+    for line in range(below // (size + 6)):
+        draw.text((left, y + line * (size + 6)), _words(rng, 6), fill=fg, font=font)
+    if side:
+        for k in range(int(rng.integers(4, 12))):
+            draw.text((15, bar + 30 + 40 * k), _words(rng, 2), fill=fg,
+                      font=ImageFont.load_default(size=18))
+        if rng.random() < 0.5:  # a small thumbnail of something else in the side list
+            thumb = Image.fromarray(generated_scene(int(rng.integers(0, 1 << 30)), (160, 120)))
+            canvas.paste(thumb, (15, ch - bottom_bar - 140))
     return np.asarray(canvas), (top, top + ph, left, left + pw)
 
 
@@ -299,6 +352,7 @@ def _report(console: Console, images: list[CorpusImage], queries: list[Query],
     groups = [im.group for im in images]
     plain = _bits(plain_bank)
     bank_owner = np.array([i for i, _ in image_bank])
+    bank_group = np.array(groups)[bank_owner]
     bank_bits = _bits([h for _, h in image_bank])
     rows: dict[str, list[list[bool]]] = {name: [[], [], [], []] for name in EDITS}
     false_matches = 0
@@ -306,7 +360,7 @@ def _report(console: Console, images: list[CorpusImage], queries: list[Query],
     for q in queries:
         own = plain[q.original:q.original + 1]
         mine = bank_bits[bank_owner == q.original]
-        others = np.array([groups[i] != groups[q.original] for i in bank_owner])
+        others = bank_group != groups[q.original]
         qv = _bits(q.variants)
         cells = rows[q.edit]
         cells[0].append(bool(_min_distance(_bits([q.plain_full]), own)[0] <= THRESHOLD))

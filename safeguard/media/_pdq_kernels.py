@@ -218,3 +218,75 @@ def dct16_and_quality_reduced(
             bottom = luma[i0 + 1, j0] * (1 - fj) + luma[i0 + 1, j0 + 1] * fj
             a[oi, oj] = top * (1 - fi) + bottom * fi
     return _dct64_to_16(a, d), _quality(a)
+
+
+@numba.njit(cache=True, nogil=True)
+def tent_samples(
+    luma: np.ndarray, row_start: np.ndarray, row_weights: np.ndarray,
+    col_start: np.ndarray, col_weights: np.ndarray,
+) -> np.ndarray:  # pragma: no cover
+    """The 64x64 values the reference's decimation reads from its tent-filtered picture,
+    computed directly: the two box passes each way are one linear operator, and only 64
+    of its rows and 64 of its columns are ever sampled. Each sample weighs a band of
+    ``row_weights.shape[1]`` rows starting at ``row_start`` (same for columns), so the
+    cost is a few passes over 64 bands instead of four passes over every pixel. Equal to
+    the reference up to float rounding (not bit-for-bit: the sum order differs)."""
+    width = luma.shape[1]
+    band_rows = row_weights.shape[1]
+    band_cols = col_weights.shape[1]
+    row = np.empty(width, np.float32)
+    a = np.empty((64, 64), np.float32)
+    for oi in range(64):
+        row[:] = 0.0
+        for k in range(band_rows):
+            weight = row_weights[oi, k]
+            src = luma[row_start[oi] + k]
+            for j in range(width):
+                row[j] += weight * src[j]
+        for oj in range(64):
+            total = np.float32(0.0)
+            base = col_start[oj]
+            for k in range(band_cols):
+                total += col_weights[oj, k] * row[base + k]
+            a[oi, oj] = total
+    return a
+
+
+@numba.njit(cache=True, nogil=True)
+def dct16_and_quality_sampled(
+    luma: np.ndarray, d: np.ndarray, row_start: np.ndarray, row_weights: np.ndarray,
+    col_start: np.ndarray, col_weights: np.ndarray,
+) -> tuple[np.ndarray, int]:  # pragma: no cover
+    a = tent_samples(luma, row_start, row_weights, col_start, col_weights)
+    return _dct64_to_16(a, d), _quality(a)
+
+
+def _box_span(out: int, n: int, window: int) -> tuple[int, int]:
+    # Pixels [lo, hi] the reference's running box averages for output ``out``.
+    half = (window + 2) // 2
+    return max(0, out - (window - half)), min(n - 1, out + half - 1)
+
+
+def tent_weights(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and weights of the band each of the reference's 64 samples along a side
+    of ``n`` pixels reads after two box passes (with the reference's edge handling:
+    windows shrink at the ends and divide by the pixels they hold)."""
+    window = (n + 127) // 128
+    rows = []
+    for o in range(64):
+        pick = int(((o + 0.5) * n) / 64)
+        row: dict[int, float] = {}
+        lo, hi = _box_span(pick, n, window)
+        for m in range(lo, hi + 1):  # second pass reads first-pass outputs lo..hi
+            mlo, mhi = _box_span(m, n, window)
+            share = 1.0 / ((hi - lo + 1) * (mhi - mlo + 1))
+            for k in range(mlo, mhi + 1):
+                row[k] = row.get(k, 0.0) + share
+        rows.append(row)
+    band = min(n, max(max(r) - min(r) + 1 for r in rows))
+    start = np.array([min(min(r), n - band) for r in rows], np.int64)
+    weights = np.zeros((64, band), np.float32)
+    for o, r in enumerate(rows):
+        for k, value in r.items():
+            weights[o, k - start[o]] = value
+    return start, weights

@@ -1,8 +1,8 @@
 """Hash media bytes: exact (MD5, SHA-256) for any file, PDQ for images, vPDQ for videos.
 
 Everything runs in memory. PDQ values are bit-for-bit what threatexchange's ``PdqSignal``
-and ``pdqhash`` produce for the same pixels; ``fast=True`` decodes JPEGs at half size
-(measured drift: docs/benchmarks-media.md).
+and ``pdqhash`` produce for the same pixels; ``fast=True`` hashes a JPEG's Y plane and
+filters only where PDQ samples (decision 005; drift: benchmarks/bench_hashing.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from safeguard.media.errors import UnsupportedMedia
 from safeguard.media.pdq import (
     pdq_dihedral_from_pixels,
     pdq_from_pixels,
-    pdq_from_reduced_luma,
+    pdq_sampled_from_luma,
 )
 from safeguard.media.result import HashResult
 from safeguard.media.signals import SIGNAL_TYPES, hamming_hex, normalize_hash
@@ -40,9 +40,12 @@ def _image_pdq(
     data: bytes, label: str, fast: bool, max_pixels: int, max_bytes: int,
 ) -> HashResult:
     if fast:
-        plane = decode_luma(data, label=label, max_pixels=max_pixels, max_bytes=max_bytes)
+        # Full-size Y plane: entropy decoding dominates, so a half-size decode saves little
+        # time and moved the hash more than the Y-plane shortcut does (decision 005).
+        plane = decode_luma(data, label=label, max_pixels=max_pixels, max_bytes=max_bytes,
+                            draft=False)
         if plane is not None:
-            value, quality = pdq_from_reduced_luma(plane.pixels, plane.full_size, plane.reduction)
+            value, quality = pdq_sampled_from_luma(plane.pixels)
             return HashResult("pdq", value, quality)
     rgb = decode_image(data, label=label, max_pixels=max_pixels, max_bytes=max_bytes)
     value, quality = pdq_from_pixels(rgb)

@@ -6,6 +6,8 @@ big-endian number, which is how the reference (and every field hash list) prints
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from safeguard.media import _pdq_kernels as kernels
@@ -58,6 +60,32 @@ def pdq_from_luma(luma: np.ndarray) -> tuple[str, int]:
     if min(luma.shape) < MIN_HASHABLE_SIDE:
         return _ZERO_HASH, 0
     dct16, quality = dct_from_luma(luma)
+    return _bits_to_hex(dct16), int(quality)
+
+
+@lru_cache(maxsize=256)
+def _tent_weights(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return kernels.tent_weights(n)
+
+
+def pdq_sampled_from_luma(luma: np.ndarray) -> tuple[str, int]:
+    """PDQ of a 2-D luminance array computed only where the reference samples: several
+    times faster than ``pdq_from_luma`` and equal to it up to float rounding (a bit can
+    flip only when a coefficient ties the median). ``luma`` may be a crop view; it is not
+    copied, which is what makes dozens of crop variants cheap."""
+    if luma.ndim != 2:
+        raise ValueError(f"expected a 2-D luminance array, got shape {luma.shape}")
+    h, w = luma.shape
+    if min(h, w) < MIN_HASHABLE_SIDE:
+        return _ZERO_HASH, 0
+    if (h, w) == (64, 64):  # the reference does not filter a 64x64 input at all
+        return pdq_from_luma(luma)
+    if luma.dtype != np.float32:
+        luma = luma.astype(np.float32)
+    row_start, row_weights = _tent_weights(h)
+    col_start, col_weights = _tent_weights(w)
+    dct16, quality = kernels.dct16_and_quality_sampled(
+        luma, _DCT, row_start, row_weights, col_start, col_weights)
     return _bits_to_hex(dct16), int(quality)
 
 

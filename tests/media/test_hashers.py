@@ -146,7 +146,8 @@ def test_flipped_query_matches_through_dihedral_variant() -> None:
 def test_bank_variants_cover_a_cropped_copy() -> None:
     rgb = scene(4, (400, 300))
     names = [v.variant for v in bank_variants(rgb)]
-    assert names[0] == "original" and "crop4" in names and "rotate-3" in names
+    assert names[0] == "original" and any(n.startswith("crop") for n in names)
+    assert any(n.startswith("rotate") for n in names)
     cropped = rgb[15:285, 20:380]  # 5 % cut from each side
     query = pdq_from_pixels(np.ascontiguousarray(cropped))[0]
     assert min(hamming_hex(query, v.value) for v in bank_variants(rgb)) <= 31
