@@ -133,7 +133,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--adds", type=int, default=30)
     parser.add_argument("--load-threads", type=int, default=2)
-    parser.add_argument("--refresh-seconds", type=float, default=1.0,
+    parser.add_argument("--refresh-seconds", type=float, default=0.5,
                         help="the server's index_refresh_seconds")
     args = parser.parse_args()
     rng = random.Random(20261125)

@@ -8,6 +8,10 @@ exactness at d <= 31). Nothing here fails on timing; it prints a table and can w
     python benchmarks/bench_matching.py                       # 100 k, 1 M, 10 M; random + clustered
     python benchmarks/bench_matching.py --quick               # 100 k only, fewer queries
     python benchmarks/bench_matching.py --sizes 100000,1000000 --kinds random --json out.json
+    python benchmarks/bench_matching.py --from-json a.json,b.json --plot out.png   # no re-run
+
+threatexchange's index is ~100x slower at 10 M, so `--reference-single/--reference-batch` can
+time it on fewer queries: a prefix of the same query list, so its recall sample is the same too.
 
 Banks are random bytes (not hashes of any image). "clustered" banks have CENTRES_PER_10M
 centres scaled to the size, members 0..40 bits from their centre; half of the queries are
@@ -190,13 +194,16 @@ def run_case(engine_name: str, kind: str, size: int, args: argparse.Namespace) -
         del bank  # the index holds its own copy; the bank no longer counts towards the peak
     _emit(phase="single queries")
     engine.search_one(queries[0], hexes[0])  # warm-up (numba loads its cache, faiss its tables)
-    single = args.single
+    single, batch = args.single, args.batch
+    if engine_name == "threatexchange":  # a prefix of the same queries: same sample, same mix
+        single = min(single, args.reference_single or single)
+        batch = min(batch, args.reference_batch or batch)
     single_seconds, single_cpu, _ = _timed(
         lambda: [engine.search_one(queries[i], hexes[i]) for i in range(single)]
     )
     _emit(phase="batch")
     batch_seconds, batch_cpu, batch_results = _timed(
-        lambda: engine.search_batch(queries[: args.batch], hexes[: args.batch])
+        lambda: engine.search_batch(queries[:batch], hexes[:batch])
     )
     found = [sorted(result) for result in batch_results[: len(sample)]]
     expected_pairs = sum(len(t) for t in truth)
@@ -210,9 +217,11 @@ def run_case(engine_name: str, kind: str, size: int, args: argparse.Namespace) -
         "peak_rss_bytes": _peak_rss_bytes(),
         "index_bytes": engine.memory_bytes(),
         "single_qps": single / single_seconds,
-        "batch_qps": args.batch / batch_seconds,
+        "batch_qps": batch / batch_seconds,
         "single_cpu_qps": single / single_cpu,
-        "batch_cpu_qps": args.batch / batch_cpu,
+        "batch_cpu_qps": batch / batch_cpu,
+        "single_queries": single,
+        "batch_queries": batch,
         "load_average": os.getloadavg()[0],
         "recall": found_pairs / expected_pairs if expected_pairs else 1.0,
         "exact": found == truth,
@@ -255,26 +264,31 @@ def _format_table(results: list[dict[str, Any]]) -> Any:
 
     table = Table(title=f"PDQ range search, d <= {RADIUS} ({os.cpu_count()} cores)")
     for column in (
-        "bank", "engine", "build s", "peak RSS", "index RSS", "single q/s", "batch q/s",
-        "single q/cpu-s", "batch q/cpu-s", "recall", "exact", "× single", "× batch", "× peak",
+        "bank", "engine", "queries", "build s", "peak RSS", "index RSS", "single q/s", "batch q/s",
+        "single q/cpu-s", "batch q/cpu-s", "recall", "exact", "load", "× single", "× batch",
+        "× single cpu", "× batch cpu", "× peak",
     ):  # fmt: skip
         table.add_column(column, justify="right")
     by_case = {(r["engine"], r["kind"], r["size"]): r for r in results}
     for result in results:
         if "error" in result:
-            table.add_row(f"{result['kind']} {result['size']:,}", result["engine"], result["error"])
+            table.add_row(
+                f"{result['kind']} {result['size']:,}", result["engine"], "", result["error"]
+            )
             continue
         reference = by_case.get(("threatexchange", result["kind"], result["size"]))
-        ratios = ["", "", ""]  # against threatexchange, on wall-clock q/s and peak RSS
+        # Against threatexchange: wall-clock q/s, q per CPU-second (steadier when the machine is
+        # shared: the load average differs from case to case), and peak RSS.
+        ratios = [""] * 5
         if reference and "error" not in reference and result["engine"] != "threatexchange":
             ratios = [
-                f"{result['single_qps'] / reference['single_qps']:.1f}",
-                f"{result['batch_qps'] / reference['batch_qps']:.1f}",
-                f"{reference['peak_rss_bytes'] / result['peak_rss_bytes']:.1f}",
-            ]
+                f"{result[key] / reference[key]:.1f}"
+                for key in ("single_qps", "batch_qps", "single_cpu_qps", "batch_cpu_qps")
+            ] + [f"{reference['peak_rss_bytes'] / result['peak_rss_bytes']:.1f}"]
         table.add_row(
             f"{result['kind']} {result['size']:,}",
             result["engine"],
+            f"{result.get('single_queries', '?')}/{result.get('batch_queries', '?')}",
             f"{result['build_s']:.1f}",
             f"{result['peak_rss_bytes'] / 2**30:.2f} GiB",
             f"{result['index_rss_bytes'] / 2**30:.2f} GiB",
@@ -284,6 +298,7 @@ def _format_table(results: list[dict[str, Any]]) -> Any:
             f"{result['batch_cpu_qps']:,.0f}",
             f"{result['recall']:.4f}",
             "yes" if result["exact"] else "NO",
+            f"{result['load_average']:.1f}",
             *ratios,
         )
     return table
@@ -298,8 +313,18 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--single", type=int, default=2000, help="single queries to time")
     parser.add_argument("--batch", type=int, default=10_000, help="queries in the batch")
     parser.add_argument("--recall-sample", type=int, default=300)
+    parser.add_argument(
+        "--reference-single", type=int, help="single queries for threatexchange (default --single)"
+    )
+    parser.add_argument(
+        "--reference-batch", type=int, help="batch size for threatexchange (default --batch)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--plot", type=Path, help="also plot q/s and peak memory vs size (PNG)")
+    parser.add_argument(
+        "--from-json", help="comma-separated result files to show (and plot) instead of running"
+    )
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "KIND", "SIZE"), help="internal")
     args = parser.parse_args(argv)
     if args.quick:
@@ -310,13 +335,87 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     unknown = set(args.engines) - set(ENGINES)
     if unknown:
         parser.error(f"unknown engines {sorted(unknown)}; choose from {ENGINES}")
+    for name in ("single", "batch", "recall_sample", "reference_single", "reference_batch"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    smallest_batch = min(args.batch, args.reference_batch or args.batch)
+    if args.recall_sample > smallest_batch:
+        parser.error("--recall-sample cannot exceed the batch size (recall is read from the batch)")
     args.passthrough = [
         f"--single={args.single}",
         f"--batch={args.batch}",
         f"--recall-sample={args.recall_sample}",
         f"--seed={args.seed}",
+        *([f"--reference-single={args.reference_single}"] if args.reference_single else []),
+        *([f"--reference-batch={args.reference_batch}"] if args.reference_batch else []),
     ]
     return args
+
+
+def _load_results(paths: str) -> list[dict[str, Any]]:
+    """Results of earlier runs, later files replacing earlier ones case by case."""
+    by_case: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for name in paths.split(","):
+        path = Path(name)
+        try:
+            results = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"--from-json: cannot read {path}: {error}") from None
+        if not isinstance(results, list) or not all(
+            isinstance(r, dict) and {"engine", "kind", "size"} <= r.keys() for r in results
+        ):
+            raise SystemExit(f"--from-json: {path} is not a bench_matching.py result file")
+        for result in results:
+            by_case[(result["engine"], result["kind"], result["size"])] = result
+    return sorted(by_case.values(), key=lambda r: (r["size"], r["kind"] != "random", r["engine"]))
+
+
+def _plot(results: list[dict[str, Any]], path: Path) -> None:
+    """Queries/s (wall clock and per CPU-second, single and batch) and peak RSS against bank
+    size, one line per engine x kind: on a shared machine the CPU figure is the steadier one."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display on a build machine
+    import matplotlib.pyplot as plt
+
+    figure, (qps_axis, cpu_axis, memory_axis) = plt.subplots(1, 3, figsize=(18, 5.4))
+    ok = [r for r in results if "error" not in r]
+    for engine, colour in zip(ENGINES, ("tab:blue", "tab:orange", "tab:green"), strict=True):
+        for kind, marker in (("random", "o"), ("clustered", "s")):
+            rows = sorted((r for r in ok if (r["engine"], r["kind"]) == (engine, kind)),
+                          key=lambda r: r["size"])  # fmt: skip
+            if not rows:
+                continue
+            sizes = [r["size"] for r in rows]
+            label = f"{engine}, {kind}"
+            qps_axis.plot(sizes, [r["batch_qps"] for r in rows], marker=marker, color=colour,
+                          label=f"{label}, batch")  # fmt: skip
+            qps_axis.plot(sizes, [r["single_qps"] for r in rows], marker=marker, color=colour,
+                          linestyle="--", label=f"{label}, single")  # fmt: skip
+            cpu_axis.plot(sizes, [r["batch_cpu_qps"] for r in rows], marker=marker,
+                          color=colour, label=f"{label}, batch")  # fmt: skip
+            cpu_axis.plot(sizes, [r["single_cpu_qps"] for r in rows], marker=marker,
+                          color=colour, linestyle="--", label=f"{label}, single")  # fmt: skip
+            memory_axis.plot(sizes, [r["peak_rss_bytes"] / 2**30 for r in rows], marker=marker,
+                             color=colour, label=label)  # fmt: skip
+    memory_axis.axhline(2, color="grey", linestyle=":", label="target at 10 M: < 2 GiB")
+    for axis, title, unit in (
+        (qps_axis, f"queries/s, range search d <= {RADIUS}", "queries/s (wall clock)"),
+        (cpu_axis, "queries per CPU-second (all threads)", "queries / CPU-second"),
+        (memory_axis, "peak memory of the benchmark process", "peak RSS (GiB)"),
+    ):
+        axis.set_xscale("log")
+        axis.set_xlabel("bank size (hashes)")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
+    qps_axis.set_yscale("log")
+    cpu_axis.set_yscale("log")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def main(argv: list[str]) -> None:
@@ -328,7 +427,13 @@ def main(argv: list[str]) -> None:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
-    console = Console(width=max(180, Console().width))
+    console = Console(width=max(240, Console().width))
+    if args.from_json:
+        results = _load_results(args.from_json)
+        console.print(_format_table(results))
+        if args.plot:
+            _plot(results, args.plot)
+        return
     cases = list(_cases(args))
     results = []
     with Progress(SpinnerColumn(), *Progress.get_default_columns(), TimeElapsedColumn()) as bar:
@@ -346,6 +451,8 @@ def main(argv: list[str]) -> None:
             if args.json:
                 args.json.write_text(json.dumps(results, indent=1))
     console.print(_format_table(results))
+    if args.plot:
+        _plot(results, args.plot)
 
 
 if __name__ == "__main__":

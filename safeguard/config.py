@@ -45,7 +45,7 @@ class Settings(BaseSettings):
                                  description="PDQ hashes below this quality are flagged "
                                  "as low quality (the field's convention is 50).")
     index_refresh_seconds: float = Field(
-        default=1.0, gt=0, description="How often a server picks up bank changes made elsewhere."
+        default=0.5, gt=0, description="How often a server picks up bank changes made elsewhere."
     )
     webhook_max_attempts: int = Field(default=6, ge=1,
                                       description="Delivery attempts before a webhook is "
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         "finding where a URL is hosted; the operator provides it.")
     referral_directory: Path | None = Field(
         default=None, description="TOML file of referral partners: hotlines per country and "
-        "the police contact (see docs/cases.md).")
+        "the police contact, and their liaison accounts (see docs/console.md).")
     smtp_host: str = Field(default="", description="SMTP server for takedown notices.")
     smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
     smtp_from: str = Field(default="", description="Sender address of takedown notices.")
@@ -86,11 +86,40 @@ class Settings(BaseSettings):
                                         "is re-checked (HEAD only; content is never fetched).")
     retention: str = Field(
         default="", description="Retention in days per data type, e.g. 'match_log=365,"
-        "closed_cases=730,assessed_triage=365,notice_attempts=365'; types not named are "
+        "closed_cases=730,assessed_triage=365,notice_attempts=365,ads=365'; types not named are "
         "kept. Applied by `safeguard retention purge`; cases under legal hold are kept.")
     totp_required_roles: str = Field(
         default="admin", description="Roles that must use two-step sign-in (TOTP), "
         "comma-separated.")
+    # Child portal: languages, quick exit, help directory, outreach (docs/portal.md).
+    i18n_strict: bool = Field(
+        default=False, description="Mark portal text that has no translation visibly instead "
+        "of showing English quietly (the tests set it; production logs a warning instead).")
+    portal_quick_exit_url: str = Field(
+        default="https://www.wikipedia.org/", pattern=r"^https?://[^\s\"'<>]+$",
+        description="Neutral site that the portal's "
+        "quick exit button opens in place of the portal.")
+    help_directory: Path | None = Field(
+        default=None, description="TOML file of help contacts by country for the portal "
+        "(default: the one shipped in safeguard/help/data; see docs/portal.md).")
+    public_url: str = Field(
+        default="", pattern=r"^(https?://[^\s\"'<>/]+(/[^\s\"'<>]*)?)?$",
+        description="Address at which children reach the portal, e.g. "
+        "https://report.example.org, for posters and the embeddable button. Empty: the "
+        "address of the request (web) or an error asking for --url (CLI).")
+
+    # Conversations (docs/conversations.md): layers 2 and 3.
+    conversations_embedding: str = Field(
+        default="wordllama", pattern=r"^(wordllama|none)$",
+        description="Embedding model of the exemplar-affinity layer: 'wordllama' (weights "
+        "shipped in its package, no download) or 'none' (indicators only).")
+    conversations_exemplars: Path | None = Field(
+        default=None, description="TOML file of your own reference examples for the affinity "
+        "layer, added to the shipped ones (format: safeguard/conversations/data/"
+        "exemplars.toml; non-explicit text only).")
+    conversations_model: Path | None = Field(
+        default=None, description="Classifier trained with `safeguard conversations train` "
+        "(a .json file); when set, scoring uses it as a third layer.")
 
 
 @lru_cache
