@@ -4,7 +4,8 @@ Evidence that two ads belong together:
 - a shared normalised identifier: phone (E.164), email, handle, payment handle, crypto address,
   or image hash (PDQ; exact equality of the hash for now, see docs/ads.md);
 - near-duplicate text: MinHash (datasketch, fixed seed) over word 2-shingles with digits
-  removed (word pairs), candidates from MinHash LSH, confirmed by the estimated Jaccard similarity.
+  removed (word pairs), candidates from MinHash LSH (14 bands of 4 rows, band keys in one flat
+  dict), confirmed by the estimated Jaccard similarity.
 
 Hubs are capped: an identifier shared by more than `hub_cap` ads (a site's own number, an agency
 switchboard) and a text that matches more than `text_cap` others (a site-wide boilerplate) stop
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 from safeguard.ads.extract import Entity, linking_keys
 from safeguard.ads.records import Ad
@@ -41,6 +42,10 @@ _ROWS = 4096
 class LinkConfig:
     num_perm: int = 64
     threshold: float = 0.5  # LSH and confirmation threshold on Jaccard of word 2-shingles
+    # 14 bands of 4 rows: what datasketch's MinHashLSH picks for 64 permutations at 0.5, kept so
+    # the measured precision / recall still hold (docs/decisions/023-ads-storage-and-bands.md).
+    bands: int = 14
+    rows: int = 4
     shingle: int = 2
     hub_cap: int = 50  # an identifier in more ads than this links nothing
     text_cap: int = 200  # a text with more near-duplicates than this links nothing
@@ -95,9 +100,13 @@ class Linker:
         self.config = config or LinkConfig()
         self._store = _Store()
         self._sets = UnionFind()
-        self._lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        if self.config.bands * self.config.rows > self.config.num_perm:
+            raise ValueError("bands x rows must not exceed num_perm")
+        # Band key -> item, or a list of items once two ads share it. One flat dict of ints
+        # instead of datasketch's per-band dicts of bytes -> lists: about a third of the memory.
+        self._bands: dict[int, int | list[int]] = {}
         self._signatures = np.zeros((0, self.config.num_perm), dtype=np.uint32)
-        self._template = MinHash(num_perm=self.config.num_perm, seed=self.config.seed)
+        self._hasher = Signer(self.config)
 
     def __len__(self) -> int:
         return len(self._store.keys)
@@ -184,37 +193,36 @@ class Linker:
     # ----------------------------------------------------------------- internals
 
     def _link_text(self, item: int, text: str) -> None:
-        signature = self._signature(text)
+        signature = self._hasher.signature(text)
         if item >= len(self._signatures):
             grown = np.zeros((len(self._signatures) + _ROWS, self.config.num_perm), np.uint32)
             grown[: len(self._signatures)] = self._signatures
             self._signatures = grown
         if signature is None:
             return
-        self._signatures[item] = signature.hashvalues
-        candidates = self._lsh.query(signature)
-        self._lsh.insert(item, signature, check_duplication=False)
+        self._signatures[item] = signature
+        candidates: set[int] = set()
+        for band in self._hasher.bands(signature):
+            found = self._bands.get(band)
+            if found is None:
+                self._bands[band] = item
+            elif isinstance(found, int):
+                candidates.add(found)
+                self._bands[band] = [found, item]
+            else:
+                candidates.update(found)
+                found.append(item)
         if not candidates:
             return
         if len(candidates) > self.config.text_cap:
             self._store.boilerplate.add(item)
             return
         others = np.fromiter(sorted(candidates), dtype=np.int64)
-        similarity = (self._signatures[others] == self._signatures[item]).mean(axis=1)
+        similarity = (self._signatures[others] == signature).mean(axis=1)
         for other, value in zip(others.tolist(), similarity.tolist(), strict=True):
             if value >= self.config.threshold and other not in self._store.boilerplate:
                 self._store.text_edges.append((other, item, value))
                 self._sets.union(other, item)
-
-    def _signature(self, text: str) -> MinHash | None:
-        words = _WORD.findall(fold(text)[0].lower())
-        if not words:
-            return None
-        size = self.config.shingle
-        shingles = {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
-        signature = self._template.copy()
-        signature.update_batch([s.encode("utf-8") for s in sorted(shingles)])
-        return signature
 
     def _rebuild(self) -> None:
         """Recompute components from stored edges, skipping hub identifiers."""
@@ -229,5 +237,41 @@ class Linker:
             self._sets.union(a, b)
 
 
-def _network_id(keys: Sequence[str]) -> str:
+class Signer:
+    """MinHash signatures (datasketch, fixed seed) over word 2-shingles with digits removed, and
+    their LSH band keys as signed 64-bit integers (so they fit a BIGINT column as they are)."""
+
+    def __init__(self, config: LinkConfig | None = None) -> None:
+        self.config = config or LinkConfig()
+        self._template = MinHash(num_perm=self.config.num_perm, seed=self.config.seed)
+
+    def signature(self, text: str) -> np.ndarray | None:
+        words = _WORD.findall(fold(text)[0].lower())
+        if not words:
+            return None
+        size = self.config.shingle
+        shingles = {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+        minhash = self._template.copy()
+        minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
+        return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+    def bands(self, signature: np.ndarray) -> list[int]:
+        rows = self.config.rows
+        raw = signature[: self.config.bands * rows].astype("<u4").tobytes()
+        width = rows * 4
+        return [int.from_bytes(hashlib.blake2b(bytes([band]) + raw[band * width:(band + 1) * width],
+                                               digest_size=8).digest(), "little", signed=True)
+                for band in range(self.config.bands)]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return float((a == b).mean())
+
+
+def network_id(keys: Sequence[str]) -> str:
+    """Deterministic: derived from the smallest member key, so stable while a network grows."""
     return "net-" + hashlib.sha256(min(keys).encode("utf-8")).hexdigest()[:12]
+
+
+_network_id = network_id

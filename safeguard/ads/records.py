@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from safeguard.errors import InvalidInput
 
 CONTACT_FIELDS = ("phone", "email", "handle", "payment")
 _MAX_ID = 256
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,10 @@ def make_ad(raw: Mapping[str, Any], *, default_site: str | None = None,
     ad_id = _text_field(raw.get("id", raw.get("ad_id")), "id", problems)
     if not site:
         problems.append("site is missing")
+    # NUL and other control characters in an identity field are refused, not cleaned: two
+    # different raw ids must not become the same ad (PostgreSQL cannot store NUL at all).
+    if _CONTROL.search(site) or _CONTROL.search(ad_id):
+        problems.append("site and id must not contain control characters")
     if not ad_id:
         problems.append("id is missing")
     elif len(ad_id) > _MAX_ID:
@@ -98,8 +104,9 @@ def make_ad(raw: Mapping[str, Any], *, default_site: str | None = None,
         items = ()
     for name, value in list(items) + [(f, raw.get(f)) for f in CONTACT_FIELDS]:
         for one in _as_list(value):
-            if isinstance(one, str | int) and str(one).strip():
-                contacts.append((str(name), str(one).strip()[:_MAX_ID]))
+            value_text = _CONTROL.sub(" ", str(one)).strip() if isinstance(one, str | int) else ""
+            if value_text:
+                contacts.append((_CONTROL.sub("", str(name))[:64], value_text[:_MAX_ID]))
     hashes = []
     for value in _as_list(raw.get("image_hashes")):
         one = str(value).strip().lower()
@@ -115,7 +122,8 @@ def make_ad(raw: Mapping[str, Any], *, default_site: str | None = None,
     notes += text_notes + [f"title: {n}" for n in title_notes]
     if not text and not title:
         notes.append("empty ad: no title or text")
-    return Ad(site=site, ad_id=ad_id, text=text, title=title, location=location.strip()[:200],
+    return Ad(site=site, ad_id=ad_id, text=text, title=title,
+              location=_CONTROL.sub(" ", location).strip()[:200],
               region=region, posted_at=posted_at, contacts=tuple(contacts),
               image_hashes=tuple(dict.fromkeys(hashes)), notes=tuple(notes))
 
