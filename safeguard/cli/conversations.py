@@ -1,4 +1,4 @@
-"""`safeguard conversations score|watch|evaluate`."""
+"""`safeguard conversations score|watch|train|evaluate`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safeguard.cli.common import cli_actor, console, err_console, friendly_errors, open_db
+from safeguard.config import get_settings
+from safeguard.conversations.classifier import Classifier, documents_from, train
 from safeguard.conversations.evaluate import SPLITS, evaluate_splits
-from safeguard.conversations.scoring import ScoringConfig, score_conversation
-from safeguard.conversations.service import score_and_raise
+from safeguard.conversations.layers import Layers, layers_for
+from safeguard.conversations.loaders import iter_conversations, read_id_list
+from safeguard.conversations.pan_eval import SKEPTICISM, evaluate_pan
+from safeguard.conversations.scoring import ScoringConfig
+from safeguard.conversations.service import score_and_raise, score_with
 from safeguard.conversations.stream import StreamWatcher
 from safeguard.errors import InvalidInput
 
@@ -57,6 +63,7 @@ def score(file: Path, threshold: Threshold = 0.5,
     conversations = _read_conversations(file)
     if not conversations:
         raise InvalidInput(f"{file} holds no messages")
+    layers = _layers()
     db = open_db() if triage else None
     table = Table("conversation", "messages", "risk", "warning at", "urgent", "who → whom",
                   "indicators")
@@ -65,9 +72,9 @@ def score(file: Path, threshold: Threshold = 0.5,
             if db is not None:
                 with db.session() as session:
                     report, _ = score_and_raise(session, cli_actor(), conversation_id,
-                                                messages, config=config)
+                                                messages, config=config, layers=layers)
             else:
-                report = score_conversation(messages, config)
+                report = score_with(layers, messages, config)
             if as_json:
                 print(json.dumps({"conversation": conversation_id,
                                   **report.as_dict(include_messages=False)}))
@@ -89,7 +96,9 @@ def score(file: Path, threshold: Threshold = 0.5,
 def watch(threshold: Threshold = 0.5) -> None:
     """Read messages as JSON lines on stdin; write one JSON event per line to stdout as each
     message arrives (scores, warnings with their message index, errors for bad lines)."""
-    watcher = StreamWatcher(ScoringConfig(threshold=threshold))
+    layers = _layers()
+    watcher = StreamWatcher(ScoringConfig(threshold=threshold), affinity=layers.affinity,
+                            classifier=layers.classifier)
     for number, line in enumerate(sys.stdin.buffer, 1):
         for event in watcher.feed([line]):
             if "line" in event:
@@ -97,11 +106,92 @@ def watch(threshold: Threshold = 0.5) -> None:
             print(json.dumps(event, ensure_ascii=False), flush=True)
 
 
+def _layers() -> Layers:
+    layers = layers_for(get_settings())
+    for note in (*layers.notes, *([] if layers.affinity.available else
+                                  [layers.affinity.score("").note])):
+        err_console.print(f"[yellow]note:[/] {note}")
+    return layers
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=False)
+
+
+class _Ticker:
+    """One Rich task per phase, for loaders whose length is not known in advance."""
+
+    def __init__(self, progress: Progress, totals: dict[str, int | None] | None = None):
+        self.progress, self.totals = progress, totals or {}
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, phase: str, n: int) -> None:
+        task = self.tasks.get(phase)
+        if task is None:
+            task = self.tasks[phase] = self.progress.add_task(phase,
+                                                              total=self.totals.get(phase))
+        self.progress.advance(task, n)
+
+
+@app.command("train")
+@friendly_errors
+def train_cmd(
+    data: Annotated[Path, typer.Argument(help="Conversations: PAN 2012 XML (.xml) or JSON "
+                                         "lines (one message a line, with 'conversation').")],
+    offenders: Annotated[Path, typer.Argument(help="Author ids to learn as offenders, one a "
+                                              "line (PAN 2012's predator list).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.json).")]
+    = Path("var/conversations-model.json"),
+    epochs: Annotated[int, typer.Option(min=1, max=10_000, help="Training passes.")] = 300,
+) -> None:
+    """Train the layer-3 classifier on your own labelled conversations (the file is streamed).
+    Point SAFEGUARD_CONVERSATIONS_MODEL at the result to use it when scoring."""
+    labels = read_id_list(offenders)
+    if not labels:
+        raise InvalidInput(f"{offenders} names no author")
+    if output.suffix.lower() != ".json":
+        raise InvalidInput("the model is written as JSON: give an --output ending in .json")
+    with _progress() as progress:
+        tick = _Ticker(progress, {"training": epochs})
+        docs, y, _ = documents_from(iter_conversations(data), labels,
+                                    progress=lambda n: tick("reading conversations", n))
+        model, report = train(docs, y, epochs=epochs, progress=lambda n: tick("training", n))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    model.meta["source"] = data.name
+    model.save(output)
+    console.print(f"trained on {report.documents:,} author-conversations "
+                  f"({report.positives:,} offender); training precision "
+                  f"{report.train_precision:.2f}, recall {report.train_recall:.2f} (optimistic: "
+                  f"measured on the training data). Saved to {output}.")
+
+
 @app.command("evaluate")
-def evaluate(threshold: Threshold = 0.5) -> None:
-    """Precision, recall, F0.5, F1 and warning latency on the project's non-explicit
-    evaluation set (dev and held-out halves)."""
-    results = evaluate_splits(SPLITS, ScoringConfig(threshold=threshold))
+@friendly_errors
+def evaluate(
+    threshold: Threshold = 0.5,
+    pan_dir: Annotated[Path | None, typer.Option(
+        help="Directory holding the PAN 2012 corpora (official training and test files and "
+             "their predator lists): evaluate on them instead of the project's set.")] = None,
+    model: Annotated[Path | None, typer.Option(
+        help="With --pan-dir: a trained model to evaluate instead of training one on PAN's "
+             "training split.")] = None,
+    skepticism: Annotated[list[int] | None, typer.Option(
+        help="With --pan-dir: skepticism values s (1-10) of the early-detection protocol; "
+             "repeat the option for several.")] = None,
+    watcher: Annotated[bool, typer.Option(
+        help="With --pan-dir: also run the full scorer (all layers) on every test "
+             "conversation.")] = True,
+) -> None:
+    """Precision, recall, F0.5, F1 and warning latency: on the project's non-explicit
+    evaluation set (dev and held-out halves), or on PAN 2012 with --pan-dir."""
+    if pan_dir is not None:
+        _evaluate_pan(pan_dir, model, tuple(skepticism or SKEPTICISM), watcher, threshold)
+        return
+    if model is not None or skepticism:
+        raise InvalidInput("--model and --skepticism go with --pan-dir")
+    layers = _layers()
+    results = evaluate_splits(SPLITS, ScoringConfig(threshold=threshold), layers=layers)
     table = Table("split", "conversations", "precision", "recall", "F0.5", "F1",
                   "median latency (messages)", "F latency")
     for split, result in results.items():
@@ -111,3 +201,36 @@ def evaluate(threshold: Threshold = 0.5) -> None:
                       "" if m["median_latency"] is None else f"{m['median_latency']:g}",
                       f"{m['f_latency']:.2f}")
     console.print(table)
+
+
+def _evaluate_pan(directory: Path, model_path: Path | None, skepticism: tuple[int, ...],
+                  watcher: bool, threshold: float) -> None:
+    for s in skepticism:
+        if not 1 <= s <= 10:
+            raise InvalidInput(f"skepticism must be 1..10, got {s}")
+    model = Classifier.load(model_path) if model_path is not None else None
+    layers = _layers() if watcher else None
+    with _progress() as progress:
+        result = evaluate_pan(directory, model,
+                              affinity=layers.affinity if layers else None,
+                              config=ScoringConfig(threshold=threshold),
+                              skepticism=skepticism, watcher=watcher,
+                              progress=_Ticker(progress))
+    console.print(f"PAN 2012 test split: {result.conversations:,} conversations, "
+                  f"{result.messages:,} messages, {result.authors:,} authors, "
+                  f"{result.predators:,} predators present, {result.positives:,} conversations "
+                  "with a predator")
+    ident = Table("predator identification", "precision", "recall", "F0.5", "F1", "TP", "FP",
+                  "FN", title="Predator identification (official split)")
+    for name, m in result.identification.items():
+        ident.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f05']:.3f}",
+                      f"{m['f1']:.3f}", str(m["tp"]), str(m["fp"]), str(m["fn"]))
+    console.print(ident)
+    early = Table("early detection", "precision", "recall", "F1", "median latency", "speed",
+                  "F latency", title="Early detection (Vogt et al. 2021: 50-message window, "
+                  "warning when >= s of the last 10 windows are positive)")
+    for name, m in result.early.items():
+        early.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                      "" if m["median_latency"] is None else f"{m['median_latency']:g}",
+                      f"{m['speed']:.3f}", f"{m['f_latency']:.3f}")
+    console.print(early)

@@ -22,13 +22,14 @@ one ``<author>: <text>`` line per message; ``#`` starts a comment line.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from safeguard.conversations.layers import Layers
+from safeguard.conversations.metrics import vogt_penalty
 from safeguard.conversations.scoring import (
     ChatMessage,
     ConversationReport,
@@ -39,7 +40,6 @@ from safeguard.errors import InvalidInput
 
 EVAL_DIR = Path(__file__).parent / "data" / "eval"
 SPLITS = ("dev", "heldout", "heldout2")
-_P = math.log(3) / 89
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,6 @@ def load_eval_set(splits: Sequence[str] = SPLITS, directory: Path = EVAL_DIR
     return out
 
 
-def vogt_penalty(k: int) -> float:
-    """Latency penalty of a warning raised after reading k messages (Vogt et al. 2021)."""
-    return -1.0 + 2.0 / (1.0 + math.exp(-_P * (k - 1)))
 
 
 @dataclass(frozen=True)
@@ -161,10 +158,13 @@ class EvalResult:
 
 
 def evaluate(conversations: Iterable[LabelledConversation],
-             config: ScoringConfig | None = None) -> EvalResult:
+             config: ScoringConfig | None = None, layers: Layers | None = None) -> EvalResult:
+    """Score every conversation (indicators only, or with the given layers)."""
     result = EvalResult()
     for conv in conversations:
-        report = score_conversation(conv.messages, config)
+        report = score_conversation(conv.messages, config,
+                                    affinity=layers.affinity if layers else None,
+                                    classifier=layers.classifier if layers else None)
         first_ok = min((w.message_index for w in report.warnings
                         if w.author == conv.offender), default=None)
         result.outcomes.append(Outcome(conv, report, report.warned, first_ok is not None,
@@ -172,7 +172,7 @@ def evaluate(conversations: Iterable[LabelledConversation],
     return result
 
 
-def evaluate_splits(splits: Sequence[str] = SPLITS, config: ScoringConfig | None = None
-                    ) -> dict[str, EvalResult]:
+def evaluate_splits(splits: Sequence[str] = SPLITS, config: ScoringConfig | None = None,
+                    layers: Layers | None = None) -> dict[str, EvalResult]:
     """The project's evaluation set, one result per split."""
-    return {s: evaluate(load_eval_set([s]), config) for s in splits}
+    return {s: evaluate(load_eval_set([s]), config, layers) for s in splits}

@@ -13,10 +13,12 @@ from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
 from safeguard.audit.service import Actor, record
+from safeguard.config import Settings
+from safeguard.conversations.layers import layers_for
 from safeguard.conversations.scoring import ScoringConfig
 from safeguard.conversations.service import MAX_MESSAGES, score_and_raise
 from safeguard.conversations.stream import StreamWatcher
-from safeguard.web.deps import DbSession, require_scope
+from safeguard.web.deps import DbSession, get_settings, require_scope
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -34,6 +36,7 @@ class DuplexStreamingResponse(StreamingResponse):
         if self.background is not None:
             await self.background()
 Scorer = Annotated[Actor, Depends(require_scope("conversations"))]
+AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
 class MessageIn(BaseModel):
@@ -70,13 +73,15 @@ class ScoredOut(BaseModel):
 @router.post("/score", response_model=list[ScoredOut],
              summary="Score conversations: risk per conversation, participant and message, "
                      "each with its reasons (a lead for a person, never a verdict)")
-def score(body: ScoreIn, actor: Scorer, session: DbSession) -> list[ScoredOut]:
+def score(body: ScoreIn, actor: Scorer, session: DbSession,
+          settings: AppSettings) -> list[ScoredOut]:
     config = ScoringConfig(threshold=body.threshold)
+    layers = layers_for(settings)
     out = []
     for conversation in body.conversations:
         report, items = score_and_raise(
             session, actor, conversation.id, [m.model_dump() for m in conversation.messages],
-            config=config, raise_leads=body.raise_triage_items)
+            config=config, raise_leads=body.raise_triage_items, layers=layers)
         out.append(ScoredOut(id=conversation.id, triage_items=items,
                              report=report.as_dict(include_messages=body.include_messages)))
     record(session, actor, "conversations.scored", "conversations", "",
@@ -89,13 +94,14 @@ def score(body: ScoreIn, actor: Scorer, session: DbSession) -> list[ScoredOut]:
                               "description": "One JSON event per input line"}},
              summary="Stream: one message per JSON line in, one event per line out "
                      "(scores, warnings with the message index, errors for bad lines)")
-async def watch(request: Request, actor: Scorer,
+async def watch(request: Request, actor: Scorer, settings: AppSettings,
                 threshold: Annotated[float, Query(gt=0, le=1)] = 0.5) -> StreamingResponse:
     config = ScoringConfig(threshold=threshold)
+    layers = layers_for(settings)
 
     async def events() -> AsyncIterator[bytes]:
         # Each line is scored as it arrives, so a long-lived upload gets its warnings live.
-        watcher = StreamWatcher(config)
+        watcher = StreamWatcher(config, affinity=layers.affinity, classifier=layers.classifier)
         number = 0
         async for line in _lines(request):
             number += 1

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from safeguard.conversations.affinity import Affinity, AffinityLike, unavailable_affinity
+from safeguard.conversations.classifier import Classifier
 from safeguard.conversations.indicators import Indicator, IndicatorMatcher, default_matcher
 from safeguard.errors import InvalidInput
 
@@ -96,6 +97,17 @@ class ScoringConfig:
     stage_factor: tuple[float, ...] = (0.0, 0.3, 0.6, 0.85, 1.0)
     max_pairs: int = 32
     reasons_per_family: int = 3
+    # Layer 2: a message at least `affinity_margin` closer to the harmful exemplars than to the
+    # ordinary ones adds up to `affinity_evidence` (full at margin + `affinity_ramp`) to the
+    # family of its nearest harmful exemplar, when no indicator of that family fired in it.
+    # Kept below `active_evidence`, so one embedding match never activates a stage by itself.
+    affinity_margin: float = 0.2
+    affinity_ramp: float = 0.1
+    affinity_evidence: float = 0.3
+    # Layer 3: a trained classifier's probability for the pair counts as risk once the pair
+    # has written this many messages (a frequency over two words means little).
+    model_min_messages: int = 3
+    model_explain: int = 5
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -104,6 +116,10 @@ class ScoringConfig:
             raise InvalidInput("half_life_messages must be positive")
         if len(self.stage_factor) < 2:
             raise InvalidInput("stage_factor needs at least two values")
+        if self.affinity_ramp <= 0 or not 0 <= self.affinity_evidence <= 1:
+            raise InvalidInput("affinity_ramp must be positive, affinity_evidence in [0, 1]")
+        if self.model_min_messages < 1:
+            raise InvalidInput("model_min_messages must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +132,12 @@ class Reason:
     words: str
     span: tuple[int, int]
     message_id: str | None = None
+    layer: str = "indicators"  # or "affinity" (then `words` names the nearest exemplar)
 
     def as_dict(self) -> dict[str, Any]:
         return {"message_index": self.message_index, "message_id": self.message_id,
                 "family": self.family, "stage": self.stage, "words": self.words,
-                "span": list(self.span)}
+                "span": list(self.span), "layer": self.layer}
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +179,8 @@ class MessageScore:
 
 
 class _Pair:
-    __slots__ = ("evidence", "updated", "reasons", "peak", "peak_index", "warning", "live")
+    __slots__ = ("evidence", "updated", "reasons", "peak", "peak_index", "warning", "live",
+                 "aff", "aff_top", "model")
 
     def __init__(self, n_families: int, index: int):
         self.evidence = [0.0] * n_families
@@ -172,6 +190,37 @@ class _Pair:
         self.peak_index: int | None = None
         self.warning: Warning | None = None
         self.live = False  # any evidence yet (saves decaying zeros)
+        # Sentinel-style running moments of the pair's affinity scores: n, sum, sum², sum³
+        self.aff = [0.0, 0.0, 0.0, 0.0]
+        # the pair's message closest to the harmful examples: (score, index, nearest ids)
+        self.aff_top: tuple[float, int, tuple[str, ...]] | None = None
+        self.model: _ModelState | None = None
+
+
+class _ModelState:
+    """A pair's running sums for the linear classifier, and its strongest features (a
+    bounded dict: the explanation)."""
+
+    __slots__ = ("weight_sum", "n_features", "messages", "top", "probability")
+
+    def __init__(self) -> None:
+        self.weight_sum = 0.0
+        self.n_features = 0
+        self.messages = 0
+        self.top: dict[str, float] = {}
+        self.probability = 0.0
+
+    def add(self, weight_sum: float, n: int, items: list[tuple[str, float]], keep: int) -> None:
+        self.weight_sum += weight_sum
+        self.n_features += n
+        self.messages += 1
+        top = self.top
+        for feat, w in items:
+            if w > 0:
+                top[feat] = top.get(feat, 0.0) + w
+        if len(top) > keep * 4:  # prune to the strongest, so memory stays bounded
+            for feat, _ in sorted(top.items(), key=lambda kv: kv[1])[: len(top) - keep * 2]:
+                del top[feat]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +234,36 @@ class PairRisk:
     stages: tuple[int, ...]
     reasons: tuple[Reason, ...]
     warning: Warning | None
+    affinity: dict[str, Any] | None = None  # Sentinel-style: n, mean, skewness, closest
 
     def as_dict(self) -> dict[str, Any]:
         return {"author": self.author, "target": self.target, "risk": round(self.risk, 4),
                 "peak": round(self.peak, 4), "peak_index": self.peak_index,
                 "families": {k: round(v, 4) for k, v in self.families.items()},
                 "stages": list(self.stages), "reasons": [r.as_dict() for r in self.reasons],
-                "warning": self.warning.as_dict() if self.warning else None}
+                "warning": self.warning.as_dict() if self.warning else None,
+                "affinity": self.affinity}
+
+
+def _moments(m: list[float], top: tuple[float, int, tuple[str, ...]] | None
+             ) -> dict[str, Any] | None:
+    """Mean and skewness of a pair's affinity scores (Sentinel aggregates per user by
+    skewness: a few messages far on the harmful side stand out of ordinary chat)."""
+    n = m[0]
+    if not n:
+        return None
+    mean = m[1] / n
+    var = max(m[2] / n - mean * mean, 0.0)
+    skew = 0.0
+    if n >= 3 and var > 1e-12:
+        third = m[3] / n - 3 * mean * m[2] / n + 2 * mean ** 3
+        skew = third / var ** 1.5
+    out: dict[str, Any] = {"messages": int(n), "mean": round(mean, 4),
+                           "skewness": round(skew, 4)}
+    if top is not None:  # the explanation: which reference examples the pair came closest to
+        out["closest"] = {"message_index": top[1], "affinity": round(top[0], 4),
+                          "nearest": list(top[2])}
+    return out
 
 
 @dataclass(frozen=True)
@@ -232,8 +304,10 @@ class ConversationWatcher:
 
     def __init__(self, config: ScoringConfig | None = None,
                  matcher: IndicatorMatcher | None = None,
-                 affinity: AffinityLike | None = None):
+                 affinity: AffinityLike | None = None,
+                 classifier: Classifier | None = None):
         self.config = config or ScoringConfig()
+        self.classifier = classifier
         self.matcher = matcher or default_matcher()
         self.affinity = affinity
         fams = self.matcher.lexicon.families
@@ -276,6 +350,9 @@ class ConversationWatcher:
                 pair.peak, pair.peak_index = orphan.peak, orphan.peak_index
                 pair.warning = orphan.warning
                 pair.live = orphan.live
+                pair.aff = orphan.aff
+                pair.aff_top = orphan.aff_top
+                pair.model = orphan.model
             self._pairs[key] = pair
             while len(self._pairs) > self.config.max_pairs:
                 self._pairs.popitem(last=False)
@@ -311,7 +388,27 @@ class ConversationWatcher:
     def _reasons(self, pair: _Pair) -> tuple[Reason, ...]:
         out = [r for rs in pair.reasons for r in rs]
         out.sort(key=lambda r: r.message_index)
+        state = pair.model
+        if state is not None and state.messages >= self.config.model_min_messages:
+            top = sorted(state.top.items(), key=lambda kv: -kv[1])[: self.config.model_explain]
+            out.append(Reason(self.index, "classifier", 0,
+                              f"probability {state.probability:.2f}; strongest features: "
+                              + ", ".join(f for f, _ in top), (0, 0), None, "model"))
         return tuple(out)
+
+    def _model(self, pair: _Pair, tokens: tuple[str, ...]) -> float:
+        """Layer 3: update the pair's running sums; its probability once it has enough
+        messages (0 before)."""
+        assert self.classifier is not None
+        state = pair.model
+        if state is None:
+            state = pair.model = _ModelState()
+        weight_sum, n, items = self.classifier.contribution(tokens)
+        state.add(weight_sum, n, items, self.config.model_explain)
+        state.probability = self.classifier.probability(state.weight_sum, state.n_features)
+        if state.messages < self.config.model_min_messages:
+            return 0.0
+        return state.probability
 
     # ------------------------------------------------------------------ API
     def push(self, msg: ChatMessage) -> MessageScore:
@@ -359,12 +456,16 @@ class ConversationWatcher:
         score = 1.0
         for fi in seen:
             score *= 1.0 - self._weights[fi]
-        score = 1.0 - score
-        risk = self._risk(pair.evidence)[0] if pair.live else 0.0
-        if risk > pair.peak:
-            pair.peak, pair.peak_index = risk, index
         affinity = self.affinity.score(scan.normalized.text) if self.affinity \
             else unavailable_affinity()
+        if affinity.score is not None and scan.normalized.text:
+            score *= self._affinity_evidence(pair, affinity, index, msg.id, seen)
+        score = 1.0 - score
+        risk = self._risk(pair.evidence)[0] if pair.live else 0.0
+        if self.classifier is not None and scan.normalized.tokens:
+            risk = max(risk, self._model(pair, scan.normalized.tokens))
+        if risk > pair.peak:
+            pair.peak, pair.peak_index = risk, index
 
         warning = urgent = None
         threshold = self.config.threshold
@@ -383,14 +484,49 @@ class ConversationWatcher:
         return MessageScore(index, msg.author, target, score, risk, scan.indicators, affinity,
                             tuple(notes), warning, urgent)
 
+    def _affinity_evidence(self, pair: _Pair, affinity: Affinity, index: int,
+                           message_id: str | None, seen: set[int]) -> float:
+        """Layer 2's share: update the pair's affinity moments and, for a message clearly
+        closer to harmful than to ordinary exemplars, add bounded evidence to the family of
+        its nearest harmful exemplar. Returns the factor for the message's own score."""
+        value = float(affinity.score or 0.0)
+        m = pair.aff
+        m[0] += 1.0
+        m[1] += value
+        m[2] += value * value
+        m[3] += value * value * value
+        if affinity.nearest and (pair.aff_top is None or value > pair.aff_top[0]):
+            pair.aff_top = (value, index, tuple(n.exemplar_id for n in affinity.nearest))
+        cfg = self.config
+        if value < cfg.affinity_margin or not affinity.nearest:
+            return 1.0
+        top = affinity.nearest[0]
+        fi = self._family_index.get(top.family) if top.family else None
+        if fi is None or fi in seen:  # the indicator already counted this family
+            return 1.0
+        gain = cfg.affinity_evidence * min(1.0, (value - cfg.affinity_margin)
+                                           / cfg.affinity_ramp + 0.5)
+        pair.evidence[fi] = min(pair.evidence[fi] + gain, 3.0)
+        pair.live = True
+        reasons = pair.reasons[fi]
+        reasons.append(Reason(index, self._names[fi], self._stages[fi],
+                              f"≈ {top.exemplar_id} (similarity {top.similarity:.2f}, "
+                              f"affinity {value:.2f})", (0, 0), message_id, "affinity"))
+        if len(reasons) > cfg.reasons_per_family:
+            del reasons[0]
+        return 1.0 - self._weights[fi] * gain
+
     def pair_risks(self) -> list[PairRisk]:
         out = []
         for (author, target), pair in self._pairs.items():
             self._age(pair)
             risk, stages = self._risk(pair.evidence)
+            if pair.model is not None and pair.model.messages >= self.config.model_min_messages:
+                risk = max(risk, pair.model.probability)
             fams = {self._names[i]: e for i, e in enumerate(pair.evidence) if e > 1e-9}
             out.append(PairRisk(author, target, risk, pair.peak, pair.peak_index, fams, stages,
-                                self._reasons(pair), pair.warning))
+                                self._reasons(pair), pair.warning,
+                                _moments(pair.aff, pair.aff_top)))
         out.sort(key=lambda p: (-p.peak, p.author, p.target))
         return out
 
@@ -410,7 +546,10 @@ class ConversationWatcher:
         if self.affinity is not None and self.affinity.available:
             layers.append(f"affinity:{self.affinity.name}")
         else:
-            notes.append(unavailable_affinity().note)
+            reason = getattr(self.affinity, "reason", None)
+            notes.append(unavailable_affinity(reason).note)
+        if self.classifier is not None:
+            layers.append(self.classifier.name)
         return ConversationReport(
             risk=max((p.peak for p in pairs), default=0.0),
             warned=bool(self.warnings),
@@ -422,10 +561,11 @@ class ConversationWatcher:
 def score_conversation(messages: Iterable[ChatMessage | Mapping[str, Any]],
                        config: ScoringConfig | None = None,
                        matcher: IndicatorMatcher | None = None,
-                       affinity: AffinityLike | None = None) -> ConversationReport:
+                       affinity: AffinityLike | None = None,
+                       classifier: Classifier | None = None) -> ConversationReport:
     """Batch scoring: the streaming watcher run over the whole conversation, so a batch report
     and a live watch can never disagree."""
-    watcher = ConversationWatcher(config, matcher, affinity)
+    watcher = ConversationWatcher(config, matcher, affinity, classifier)
     scored = []
     for i, raw in enumerate(messages):
         msg = raw if isinstance(raw, ChatMessage) else ChatMessage.from_mapping(raw, i)

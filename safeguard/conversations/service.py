@@ -5,6 +5,7 @@ message text is never stored here."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from safeguard.audit.service import Actor
 from safeguard.cases import triage
 from safeguard.cases.models import Source
+from safeguard.conversations.layers import Layers
 from safeguard.conversations.scoring import (
     ChatMessage,
     ConversationReport,
@@ -48,10 +50,11 @@ def lead_for(conversation_id: str, warning: Warning) -> triage.Lead:
 def score_and_raise(session: Session, actor: Actor, conversation_id: str,
                     messages: Iterable[ChatMessage | Mapping[str, Any]], *,
                     config: ScoringConfig | None = None,
-                    raise_leads: bool = True) -> tuple[ConversationReport, list[int]]:
+                    raise_leads: bool = True,
+                    layers: Layers | None = None) -> tuple[ConversationReport, list[int]]:
     """Score one conversation; hand every warning and urgent signal to triage. Returns the
     report and the triage item ids."""
-    report = score_conversation(messages, config)
+    report = score_with(layers, messages, config)
     items: list[int] = []
     if raise_leads:
         for warning in {(w.author, w.target, w.kind): w
@@ -59,3 +62,15 @@ def score_and_raise(session: Session, actor: Actor, conversation_id: str,
             items.append(triage.intake(session, actor, lead_for(conversation_id, warning))
                          .item.id)
     return report, items
+
+
+def score_with(layers: Layers | None, messages: Iterable[ChatMessage | Mapping[str, Any]],
+               config: ScoringConfig | None = None) -> ConversationReport:
+    """Score with the configured layers; their loading problems join the report's notes."""
+    if layers is None:
+        return score_conversation(messages, config)
+    report = score_conversation(messages, config, affinity=layers.affinity,
+                                classifier=layers.classifier)
+    if layers.notes:
+        report = dataclasses.replace(report, notes=report.notes + layers.notes)
+    return report

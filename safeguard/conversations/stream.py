@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from safeguard.conversations.affinity import AffinityLike
+from safeguard.conversations.classifier import Classifier
 from safeguard.conversations.indicators import IndicatorMatcher, default_matcher
 from safeguard.conversations.scoring import ChatMessage, ConversationWatcher, ScoringConfig
 from safeguard.errors import InvalidInput
@@ -29,12 +30,14 @@ MAX_LINE_BYTES = 4 * 1024 * 1024
 class StreamWatcher:
     def __init__(self, config: ScoringConfig | None = None,
                  matcher: IndicatorMatcher | None = None,
-                 affinity: AffinityLike | None = None, max_conversations: int = 100_000):
+                 affinity: AffinityLike | None = None, max_conversations: int = 100_000,
+                 classifier: Classifier | None = None):
         if max_conversations < 1:
             raise InvalidInput("max_conversations must be at least 1")
         self.config = config or ScoringConfig()
         self.matcher = matcher or default_matcher()
         self.affinity = affinity
+        self.classifier = classifier
         self.max_conversations = max_conversations
         self._watchers: OrderedDict[str, ConversationWatcher] = OrderedDict()
 
@@ -45,7 +48,8 @@ class StreamWatcher:
         evicted: list[str] = []
         watcher = self._watchers.get(conversation)
         if watcher is None:
-            watcher = ConversationWatcher(self.config, self.matcher, self.affinity)
+            watcher = ConversationWatcher(self.config, self.matcher, self.affinity,
+                                          self.classifier)
             self._watchers[conversation] = watcher
             while len(self._watchers) > self.max_conversations:
                 evicted.append(self._watchers.popitem(last=False)[0])
