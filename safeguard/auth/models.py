@@ -27,19 +27,26 @@ class Scope(enum.StrEnum):
     MATCHLOG_READ = "matchlog:read"
     TRIAGE = "triage"
     CONVERSATIONS = "conversations"
+    ADS = "ads"  # submit ads, read networks and leads
     AUDIT_READ = "audit:read"
     REFERRALS_READ = "referrals:read"
+    # Decrypt personal fields of cases (text items, notes); every decryption is audited.
+    PERSONAL_DATA = "personal_data"
+    REPORTS_READ = "reports:read"  # list and read reports (decrypts: audited)
+    REPORTS_WRITE = "reports:write"  # platforms and partners submit reports
     ADMIN = "admin"
 
 
 # What each role may do, expressed in scopes, so one check serves sessions and tokens.
 _ANALYST = frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.BANKS_WRITE, Scope.MATCHLOG_READ,
-                      Scope.TRIAGE, Scope.CONVERSATIONS})
+                      Scope.TRIAGE, Scope.CONVERSATIONS, Scope.ADS, Scope.REPORTS_READ,
+                      Scope.PERSONAL_DATA})
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
     Role.SUPERVISOR: _ANALYST | {Scope.AUDIT_READ},
     Role.ANALYST: _ANALYST,
-    Role.CHILD_SAFETY_ANALYST: frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.TRIAGE}),
+    Role.CHILD_SAFETY_ANALYST: frozenset({Scope.MATCH, Scope.BANKS_READ, Scope.TRIAGE,
+                                          Scope.REPORTS_READ, Scope.PERSONAL_DATA}),
     Role.LE_LIAISON: frozenset({Scope.REFERRALS_READ}),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ}),
 }

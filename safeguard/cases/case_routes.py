@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from safeguard.audit.service import Actor, record
 from safeguard.cases import cybertipline as cybertipline_xml
-from safeguard.cases import evidence
+from safeguard.cases import evidence, personal_data
 from safeguard.cases import service as cases
 from safeguard.cases.case_models import Case, CaseStatus
 from safeguard.cases.case_schemas import (
@@ -36,13 +36,17 @@ Analyst = Annotated[Actor, Depends(require_scope("triage"))]
 Cipher = Annotated[FieldCipher, Depends(get_cipher)]
 
 
-def _detail(session: Session, case: Case, cipher: FieldCipher) -> CaseDetailOut:
+def _detail(session: Session, actor: Actor, case: Case, cipher: FieldCipher) -> CaseDetailOut:
+    # Text items are decrypted only for the personal_data scope (audited), else redacted.
+    items = cases.items(session, case.id)
+    values = personal_data.item_values(session, actor, case.id, items, cipher=cipher)
     return CaseDetailOut(
         **CaseOut.model_validate(case).model_dump(),
-        items=[ItemOut(id=i.id, kind=i.kind, value=cases.item_value(i, cipher),
+        items=[ItemOut(id=i.id, kind=i.kind, value=value,
                        classification=i.classification, age_group=i.age_group,
                        industry_class=i.industry_class, assessed_by=i.assessed_by,
-                       assessed_at=i.assessed_at) for i in cases.items(session, case.id)],
+                       assessed_at=i.assessed_at) for i, value in zip(items, values,
+                                                                      strict=True)],
         decisions=[DecisionOut.model_validate(d) for d in cases.decisions(session, case.id)],
         links=[LinkOut(case=CaseOut.model_validate(link.case), shared=link.shared)
                for link in cases.linked_cases(session, case.id)])
@@ -64,17 +68,17 @@ def create_case(body: CaseIn, actor: Analyst, session: DbSession,
     for item in body.items:
         cases.add_item(session, actor, case.id, item.kind, item.value, cipher=cipher,
                        triage_item_id=body.triage_item_id, region=item.region)
-    return _detail(session, case, cipher)
+    return _detail(session, actor, case, cipher)
 
 
 @router.get("/{case_id}", response_model=CaseDetailOut,
-            summary="A case with its items, decisions and linked cases (audited: text items "
-                    "are decrypted)")
+            summary="A case with its items, decisions and linked cases (text items are "
+                    "decrypted only with the personal_data scope, and audited)")
 def read_case(case_id: EntityId, actor: Analyst, session: DbSession,
               cipher: Cipher) -> CaseDetailOut:
     case = cases.get_case(session, case_id)
     record(session, actor, "case.read", "case", case.id)
-    return _detail(session, case, cipher)
+    return _detail(session, actor, case, cipher)
 
 
 @router.patch("/{case_id}", response_model=CaseDetailOut,
@@ -83,7 +87,7 @@ def update_case(case_id: EntityId, body: CaseUpdate, actor: Analyst, session: Db
                 cipher: Cipher) -> CaseDetailOut:
     case = cases.update_case(session, actor, case_id, title=body.title,
                              incident_type=body.incident_type)
-    return _detail(session, case, cipher)
+    return _detail(session, actor, case, cipher)
 
 
 @router.get("/{case_id}/cybertipline", response_class=Response,
@@ -120,7 +124,7 @@ def assess_item(case_id: EntityId, item_id: EntityId, body: AssessItemIn, actor:
         raise NotFoundError(f"case {case_id} has no item {item_id}")
     cases.assess_item(session, actor, item_id, body.classification,
                       age_group=body.age_group, industry_class=body.industry_class)
-    return _detail(session, case, cipher)
+    return _detail(session, actor, case, cipher)
 
 
 @router.post("/{case_id}/status", response_model=CaseDetailOut,
@@ -130,7 +134,7 @@ def change_status(case_id: EntityId, body: StatusIn, actor: Analyst, session: Db
                   cipher: Cipher) -> CaseDetailOut:
     cases.change_status(session, actor, case_id, body.status, outcome=body.outcome,
                         reason=body.reason)
-    return _detail(session, cases.get_case(session, case_id), cipher)
+    return _detail(session, actor, cases.get_case(session, case_id), cipher)
 
 
 @router.post("/{case_id}/undo", response_model=CaseDetailOut,
@@ -138,7 +142,8 @@ def change_status(case_id: EntityId, body: StatusIn, actor: Analyst, session: Db
              summary="Undo your last decision on the case (within two minutes)")
 def undo(case_id: EntityId, actor: Analyst, session: DbSession,
          cipher: Cipher) -> CaseDetailOut:
-    return _detail(session, cases.undo_last_decision(session, actor, case_id), cipher)
+    return _detail(session, actor, cases.undo_last_decision(session, actor, case_id),
+                   cipher)
 
 
 @router.get("/{case_id}/evidence", response_class=Response,
@@ -149,6 +154,9 @@ def undo(case_id: EntityId, actor: Analyst, session: DbSession,
                     "signature (audited)")
 def evidence_bundle(case_id: EntityId, actor: Analyst, session: DbSession, cipher: Cipher,
                     request: Request, include_text: bool = False) -> Response:
+    if include_text and not personal_data.may_read(actor):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "include_text needs the "
+                            f"{personal_data.SCOPE!r} permission")
     settings = request.app.state.settings
     data = evidence.build_bundle(session, actor, case_id, cipher=cipher,
                                  key=load_or_create(settings.data_dir),
@@ -159,11 +167,12 @@ def evidence_bundle(case_id: EntityId, actor: Analyst, session: DbSession, ciphe
 
 
 @router.get("/{case_id}/notes", response_model=list[NoteOut],
-            summary="Notes (stored encrypted; reading them is audited)")
+            summary="Notes (stored encrypted; decrypted only with the personal_data scope, "
+                    "and audited)")
 def read_notes(case_id: EntityId, actor: Analyst, session: DbSession,
                cipher: Cipher) -> list[NoteOut]:
     return [NoteOut(author=n.author, at=n.at, text=text)
-            for n, text in cases.read_notes(session, actor, case_id, cipher=cipher)]
+            for n, text in personal_data.notes(session, actor, case_id, cipher=cipher)]
 
 
 @router.post("/{case_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED,

@@ -7,12 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from safeguard.audit.service import Actor
 from safeguard.cases import notices, referral
 from safeguard.cases import service as cases
 from safeguard.cases.case_models import ItemKind
 from safeguard.cases.hosting import CountryDatabase, locate, resolve_dns
+from safeguard.cases.notice_models import Referral
 from safeguard.errors import InvalidInput
 from safeguard.web.deps import DbSession, EntityId, require_scope
 
@@ -86,8 +88,9 @@ def _database(request: Request) -> CountryDatabase | None:
     return CountryDatabase(path) if path else None
 
 
-def _proposals(request: Request, urls: list[str],
-               override: str | None) -> list[ProposalOut]:
+def proposals(request: Request, urls: list[str],
+              override: str | None) -> list[ProposalOut]:
+    """Where each URL is hosted and whom the directory proposes (API and console page)."""
     settings = request.app.state.settings
     directory = referral.Directory.load(settings.referral_directory)
     database = _database(request)
@@ -115,7 +118,7 @@ def propose(case_id: EntityId, actor: Analyst, session: DbSession, request: Requ
             = None) -> list[ProposalOut]:
     urls = [i.value for i in cases.items(session, cases.get_case(session, case_id).id)
             if i.kind == ItemKind.URL]
-    return _proposals(request, urls, country_override)
+    return proposals(request, urls, country_override)
 
 
 @router.post("/v1/cases/{case_id}/referrals", response_model=ReferralOut,
@@ -124,12 +127,19 @@ def propose(case_id: EntityId, actor: Analyst, session: DbSession, request: Requ
              summary="Refer the case to the proposed partner (the case becomes referred)")
 def refer(case_id: EntityId, body: ReferIn, actor: Analyst, session: DbSession,
           request: Request) -> object:
+    return refer_case(request, session, actor, case_id, body.url, body.country_override)
+
+
+def refer_case(request: Request, session: Session, actor: Actor, case_id: int,
+               url: str | None, country_override: str | None) -> Referral:
+    """Locate the URL (or the case's first URL), take the proposed partner and refer. Shared
+    by the API and the console page."""
     case = cases.get_case(session, case_id)
-    urls = [body.url] if body.url else [i.value for i in cases.items(session, case.id)
-                                       if i.kind == ItemKind.URL][:1]
+    urls = [url] if url else [i.value for i in cases.items(session, case.id)
+                              if i.kind == ItemKind.URL][:1]
     if not urls:
         raise InvalidInput("the case has no URL to locate; give one")
-    [proposal] = _proposals(request, urls, body.country_override)
+    [proposal] = proposals(request, urls, country_override)
     if proposal.partner is None:
         raise InvalidInput(proposal.reason)
     partner = referral.Partner(**proposal.partner.model_dump())

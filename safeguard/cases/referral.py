@@ -26,6 +26,9 @@ class Partner:
     kind: str  # "hotline" or "police"
     contact: str  # email address or https URL of the partner's intake
     source: str  # where the operator took the entry from
+    # Console accounts (role le_liaison) of this partner's people: they see the cases
+    # referred to this partner and nothing else (safeguard.cases.liaison).
+    liaisons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Directory:
             name = "..."
             contact = "..."
             source = "https://www.inhope.org/EN/our-members (2026-11)"
+            liaisons = ["nl-liaison"]   # optional: their le_liaison console accounts
         """
         if path is None:
             return cls({}, None)
@@ -64,7 +68,11 @@ class Directory:
             raise InvalidInput(f"cannot read the referral directory {path}: {exc}") from exc
         problems: list[str] = []
         hotlines: dict[str, Partner] = {}
-        for n, entry in enumerate(data.get("hotline", []), start=1):
+        entries = data.get("hotline", [])
+        if not isinstance(entries, list):
+            problems.append("hotline must be a list of [[hotline]] tables")
+            entries = []
+        for n, entry in enumerate(entries, start=1):
             partner = _partner(entry, "hotline", f"hotline {n}", problems)
             if partner:
                 hotlines[partner.country] = partner
@@ -87,8 +95,10 @@ class Directory:
         return Proposal(hosting.url, hosting.country, self.police, why + "; refer to police")
 
 
-def _partner(entry: dict[str, object], kind: str, where: str,
-             problems: list[str]) -> Partner | None:
+def _partner(entry: object, kind: str, where: str, problems: list[str]) -> Partner | None:
+    if not isinstance(entry, dict):
+        problems.append(f"{where} must be a table (name = ..., contact = ..., source = ...)")
+        return None
     fields = {k: str(entry.get(k, "")).strip() for k in ("country", "name", "contact",
                                                           "source")}
     needed = (["country"] if kind == "hotline" else []) + ["name", "contact", "source"]
@@ -99,8 +109,13 @@ def _partner(entry: dict[str, object], kind: str, where: str,
     if kind == "hotline" and (len(fields["country"]) != 2 or not fields["country"].isalpha()):
         problems.append(f"{where}: country must be a two-letter ISO code")
         return None
+    liaisons = entry.get("liaisons", [])
+    if not isinstance(liaisons, list) or not all(
+            isinstance(u, str) and u.strip() for u in liaisons):
+        problems.append(f"{where}: liaisons must be a list of usernames")
+        return None
     return Partner(fields["country"].upper(), fields["name"], kind, fields["contact"],
-                   fields["source"])
+                   fields["source"], tuple(u.strip() for u in liaisons))
 
 
 def refer(session: Session, actor: Actor, case_id: int, partner: Partner, *,

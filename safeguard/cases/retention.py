@@ -24,7 +24,7 @@ from safeguard.db.base import utcnow
 from safeguard.errors import InvalidInput, NotFoundError
 from safeguard.matching.models import MatchLogEntry
 
-DATA_TYPES = ("match_log", "closed_cases", "assessed_triage", "notice_attempts")
+DATA_TYPES = ("match_log", "closed_cases", "assessed_triage", "notice_attempts", "ads")
 
 
 def parse_policy(text: str) -> dict[str, int]:
@@ -79,12 +79,18 @@ def purge(session: Session, actor: Actor, policy: dict[str, int], *, dry_run: bo
         if data_type not in policy:
             continue
         cutoff = now - timedelta(days=policy[data_type])
-        model, where = _targets(data_type, cutoff)
-        count = int(session.scalar(select(func.count()).select_from(model).where(*where))
-                    or 0)
-        if count and not dry_run:
-            session.execute(delete(model).where(*where).execution_options(
-                synchronize_session=False))
+        if data_type == "ads":
+            # The ads domain purges its own rows: the networks of purged ads are recomputed.
+            from safeguard.ads.service import purge_ads
+
+            count = purge_ads(session, cutoff, dry_run=dry_run)
+        else:
+            model, where = _targets(data_type, cutoff)
+            count = int(session.scalar(select(func.count()).select_from(model).where(*where))
+                        or 0)
+            if count and not dry_run:
+                session.execute(delete(model).where(*where).execution_options(
+                    synchronize_session=False))
         if not dry_run:
             record(session, actor, "retention.purge", data_type, "", cutoff=cutoff.isoformat(),
                    count=count, days=policy[data_type])

@@ -165,12 +165,17 @@ def add_note(session: Session, actor: Actor, case_id: int, text: str, *,
     return note
 
 
+def list_notes(session: Session, case_id: int) -> list[CaseNote]:
+    """Notes as stored (text still encrypted)."""
+    get_case(session, case_id)
+    return list(session.scalars(select(CaseNote).where(CaseNote.case_id == case_id)
+                                .order_by(CaseNote.at, CaseNote.id)))
+
+
 def read_notes(session: Session, actor: Actor, case_id: int, *,
                cipher: FieldCipher) -> list[tuple[CaseNote, str]]:
     """Notes with their decrypted text; reading them is audited."""
-    get_case(session, case_id)
-    notes = list(session.scalars(select(CaseNote).where(CaseNote.case_id == case_id)
-                                 .order_by(CaseNote.at, CaseNote.id)))
+    notes = list_notes(session, case_id)
     record(session, actor, "case.notes_read", "case", case_id, count=len(notes))
     return [(n, cipher.decrypt(n.text)) for n in notes]
 

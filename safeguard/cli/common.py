@@ -10,6 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from safeguard.audit.service import Actor
 from safeguard.config import Settings, get_settings
@@ -56,7 +57,9 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except (SafeguardError, DatabaseUnavailable, ValueError, FileNotFoundError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}")
+            # soft_wrap: a long path stays on one line, so it can be copied; escape: a message
+            # quoting "[...]" from the input is shown as is, not read as Rich markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from safeguard.cli import (
+    ads,
     banks,
     conversations,
     demo,
@@ -14,6 +15,8 @@ from safeguard.cli import (
     hashing,
     match,
     notices,
+    portal,
+    reports,
     retention,
 )
 from safeguard.cli.admin import audit_app, db_app, token_app, user_app
@@ -31,6 +34,9 @@ app.add_typer(evidence.app, name="evidence")
 app.add_typer(notices.app, name="notices")
 app.add_typer(retention.app, name="retention")
 app.add_typer(conversations.app, name="conversations")
+app.add_typer(ads.app, name="ads")
+app.add_typer(portal.app, name="portal")
+app.add_typer(reports.app, name="reports")
 app.command("hash")(hashing.app)
 
 

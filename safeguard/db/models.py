@@ -1,5 +1,14 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
+from safeguard.ads.models import (
+    AdAssessment,
+    AdBand,
+    AdEntity,
+    AdEvidence,
+    AdNetwork,
+    AdRecord,
+    AdTextEdge,
+)
 from safeguard.audit.models import AuditEvent, AuditHead
 from safeguard.auth.models import ApiToken, ConsoleSession, User
 from safeguard.banks.models import Bank, BankChange, BankEntry, BankFeedHead
@@ -13,8 +22,21 @@ from safeguard.matching.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from safeguard.reports.models import (
+    Report,
+    ReportAddition,
+    ReportHash,
+    ReportTombstone,
+)
 
 __all__ = [
+    "AdAssessment",
+    "AdBand",
+    "AdEntity",
+    "AdEvidence",
+    "AdNetwork",
+    "AdRecord",
+    "AdTextEdge",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
@@ -34,6 +56,10 @@ __all__ = [
     "Notice",
     "NoticeAttempt",
     "Referral",
+    "Report",
+    "ReportAddition",
+    "ReportHash",
+    "ReportTombstone",
     "TriageItem",
     "User",
     "WebhookAttempt",

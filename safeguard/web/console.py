@@ -77,9 +77,8 @@ def logout(request: Request, session: DbSession,
     return response
 
 
-@router.get("/", response_class=HTMLResponse)
-def root() -> Response:
-    return RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
+# `/` is the child portal's first screen (docs/decisions/027-portal-urls-and-i18n.md): a child
+# scanning a poster lands there; analysts go to /console.
 
 
 @router.get("/console", response_class=HTMLResponse)

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safeguard.audit.service import Actor
-from safeguard.cases import link_graph, notices
+from safeguard.cases import link_graph, notices, personal_data, referral
 from safeguard.cases import service as cases
 from safeguard.cases.case_models import AgeGroup, CaseStatus, IndustryClass, ItemKind, Outcome
 from safeguard.cases.models import Classification
+from safeguard.cases.notice_routes import proposals, refer_case
 from safeguard.cases.vocabulary import INCIDENT_TYPES
 from safeguard.cases.workflow import TRANSITIONS
 from safeguard.db.encryption import FieldCipher
@@ -71,12 +72,15 @@ def case_page(request: Request, case_id: EntityId, actor: Analyst, session: DbSe
               error: str | None = None, code: int = status.HTTP_200_OK) -> Response:
     case = cases.get_case(session, case_id)
     links = cases.linked_cases(session, case.id)
-    items = [(i, cases.item_value(i, cipher)) for i in cases.items(session, case.id)]
+    case_items = cases.items(session, case.id)
+    items = list(zip(case_items, personal_data.item_values(session, actor, case.id, case_items,
+                                                           cipher=cipher), strict=True))
     return templates.TemplateResponse(request, "console/case.html", template_context(
         request, case=case, items=items, links=links,
         graph=link_graph.svg(case, links), decisions=cases.decisions(session, case.id),
-        notes=cases.read_notes(session, actor, case.id, cipher=cipher),
+        notes=personal_data.notes(session, actor, case.id, cipher=cipher),
         notices=notices.for_case(session, case.id),
+        referrals=referral.referrals(session, case.id),
         next_statuses=sorted(s.value for s in TRANSITIONS[CaseStatus(case.status)]),
         outcomes=list(Outcome), kinds=list(ItemKind), classifications=list(Classification),
         age_groups=list(AgeGroup), industry_classes=list(IndustryClass),
@@ -152,3 +156,32 @@ def set_incident_type(request: Request, case_id: EntityId, actor: Analyst,
                       incident_type: Annotated[str, Form(max_length=80)]) -> Response:
     return _act(request, case_id, actor, session, cipher, lambda: cases.update_case(
         session, actor, case_id, incident_type=incident_type), "updated")
+
+
+@router.get("/{case_id}/referral", response_class=HTMLResponse)
+def referral_proposal(request: Request, case_id: EntityId, actor: Analyst,
+                      session: DbSession, cipher: Cipher,
+                      url: Annotated[str, Query(max_length=2048)] = "",
+                      country_override: Annotated[str, Query(max_length=2)] = "") -> Response:
+    """Where the URLs are hosted and whom to refer to, with the reasons; the analyst decides
+    on the next page. Nothing is stored until they do."""
+    case = cases.get_case(session, case_id)
+    urls = [url.strip()] if url.strip() else [
+        i.value for i in cases.items(session, case.id) if i.kind == ItemKind.URL]
+    try:
+        found = proposals(request, urls, country_override.strip() or None)
+    except SafeguardError as exc:
+        return case_page(request, case_id, actor, session, cipher, error=str(exc),
+                         code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return templates.TemplateResponse(request, "console/referral.html", template_context(
+        request, case=case, proposals=found, override=country_override.strip().upper()))
+
+
+@router.post("/{case_id}/refer")
+def refer(request: Request, case_id: EntityId, actor: Analyst, session: DbSession,
+          cipher: Cipher, url: Annotated[str, Form(max_length=2048)] = "",
+          country_override: Annotated[str, Form(max_length=2)] = "") -> Response:
+    """Locate the URL, refer to the proposed partner (the page lists it with the reason)."""
+    return _act(request, case_id, actor, session, cipher, lambda: refer_case(
+        request, session, actor, case_id, url.strip() or None,
+        country_override.strip() or None), "referred")

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safeguard.audit.service import Actor
-from safeguard.cases import triage
+from safeguard.cases import pseudonyms, triage
+from safeguard.cases.exposure import exposure
 from safeguard.cases.models import Classification
 from safeguard.errors import SafeguardError
 from safeguard.web.deps import DbSession, EntityId, console_user, template_context
@@ -38,7 +39,8 @@ def queue_page(request: Request, actor: Analyst, session: DbSession,
     return templates.TemplateResponse(request, "console/triage.html", template_context(
         request, total=total, entries=entries, page=page, has_next=page * PAGE < total,
         mine=triage.held_by(session, actor), in_progress=triage.in_progress(session),
-        counts=triage.counts(session), cap=triage.COUNT_CAP, notice=notice))
+        counts=triage.counts(session), cap=triage.COUNT_CAP, notice=notice,
+        exposure=exposure(session, actor)))
 
 
 @router.post("/next")
@@ -55,6 +57,7 @@ def item_page(request: Request, item_id: EntityId, actor: Analyst, session: DbSe
     item = triage.get_item(session, item_id)
     return templates.TemplateResponse(request, "console/triage_item.html", template_context(
         request, item=item, reasons=triage.reasons_for(item), classifications=CLASSIFICATIONS,
+        source=pseudonyms.source_label(item), details=pseudonyms.visible_details(item),
         held=item.status == "claimed" and item.claimed_by == actor.user_id, error=error),
         status_code=status_code)
 

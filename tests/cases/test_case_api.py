@@ -10,7 +10,8 @@ MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 
 
 def test_case_lifecycle_over_http(app_client: Any) -> None:
-    auth = {"Authorization": f"Bearer {issue_token(app_client, 'ana', ['triage'])}"}
+    token = issue_token(app_client, "ana", ["triage", "personal_data"])
+    auth = {"Authorization": f"Bearer {token}"}
     r = app_client.post("/v1/cases", headers=auth, json={"title": "Report 1", "items": [
         {"kind": "url", "value": "https://example.org/a"},
         {"kind": "text", "value": "the child's words"},

@@ -53,6 +53,8 @@ def make_settings(data_dir: Path, database_url: str | None = None, **overrides: 
         # Admins need two-step sign-in in production; browser tests that are not about it
         # sign in with a password (tests/browser/test_console_two_step.py turns it on).
         "totp_required_roles": "",
+        # Portal text without a translation shows a visible marker instead of English.
+        "i18n_strict": True,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
