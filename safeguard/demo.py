@@ -21,7 +21,9 @@ from safeguard.auth.models import Role, User
 from safeguard.auth.passwords import generate_password
 from safeguard.banks import service as banks
 from safeguard.banks.formats import ParsedEntry
+from safeguard.db.encryption import FieldCipher
 from safeguard.db.engine import Database
+from safeguard.demo_workload import WorkloadResult, load_workload
 from safeguard.media.hashers import pdq_from_pixels
 
 DEMO_ACTOR = Actor("system", "demo-loader")
@@ -43,6 +45,7 @@ class DemoResult:
     accounts: list[DemoCredentials]
     images_dir: Path | None
     bank_entries: int
+    work: WorkloadResult | None = None
 
 
 def draw_scene(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -92,8 +95,10 @@ def _ensure_account(session: object, username: str, role: Role) -> DemoCredentia
     return DemoCredentials(username, password, role.value)
 
 
-def load_demo(db: Database, images_dir: Path | None = None) -> DemoResult:
-    """Idempotent: a second run adds nothing and reveals no password."""
+def load_demo(db: Database, images_dir: Path | None = None,
+              cipher: FieldCipher | None = None) -> DemoResult:
+    """Idempotent: a second run adds nothing and reveals no password. With a field cipher, also
+    the demo work for the console (reports, leads, ad networks, a case)."""
     with db.session() as session:
         accounts = [_ensure_account(session, "demo-analyst", Role.ANALYST),
                     _ensure_account(session, "demo-admin", Role.ADMIN)]
@@ -131,9 +136,10 @@ def load_demo(db: Database, images_dir: Path | None = None) -> DemoResult:
             line=1, signal_type="pdq", value=false_positive.value, quality=false_positive.quality,
             tags=("demo", "reviewed-not-abuse"), source="safeguard-demo-review",
             source_id=false_positive.source_id)], action="demo.load")
+        work = load_workload(session, DEMO_ACTOR, cipher, KNOWN_BANK) if cipher else None
     if images_dir is not None:
         _write_images(images_dir)
-    return DemoResult(accounts, images_dir, added)
+    return DemoResult(accounts, images_dir, added, work)
 
 
 def _write_images(root: Path) -> None:
