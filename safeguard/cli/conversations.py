@@ -17,7 +17,8 @@ from safeguard.config import get_settings
 from safeguard.conversations.classifier import Classifier, documents_from, train
 from safeguard.conversations.evaluate import SPLITS, evaluate_splits
 from safeguard.conversations.layers import Layers, layers_for
-from safeguard.conversations.loaders import iter_conversations, read_id_list
+from safeguard.conversations.loaders import iter_conversations, iter_pan_xml, read_id_list
+from safeguard.conversations.normalize import decode_text
 from safeguard.conversations.pan_eval import SKEPTICISM, evaluate_pan
 from safeguard.conversations.scoring import ScoringConfig
 from safeguard.conversations.service import score_and_raise, score_with
@@ -28,16 +29,26 @@ app = typer.Typer(help="Grooming and sextortion risk in conversations.", no_args
 Threshold = Annotated[float, typer.Option(help="Warning threshold (0-1].")]
 
 
-def _read_conversations(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """JSON lines, one message per line with a "conversation" field (default "default")."""
-    conversations: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _read_conversations(path: Path) -> dict[str, list[Any]]:
+    """PAN 2012 XML (``.xml``, streamed) or JSON lines, one message per line with a
+    "conversation" field (default "default"; a conversation's lines need not be together)."""
+    if path.suffix.lower() == ".xml":
+        return {c.id: list(c.messages) for c in iter_pan_xml(path)}
+    conversations: dict[str, list[Any]] = defaultdict(list)
     problems = []
-    with path.open("rb") as handle:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}") from exc
+    with handle:
         for n, raw in enumerate(handle, 1):
             if not raw.strip():
                 continue
             try:
-                message = json.loads(raw.decode("utf-8", errors="replace"))
+                line, note = decode_text(raw)
+                if note is not None:
+                    problems.append(f"line {n}: {note} (kept)")
+                message = json.loads(line)
                 if not isinstance(message, dict):
                     raise ValueError("expected a JSON object")
             except ValueError as exc:
@@ -45,9 +56,11 @@ def _read_conversations(path: Path) -> dict[str, list[dict[str, Any]]]:
                 continue
             conversations[str(message.get("conversation", "default"))].append(message)
     for problem in problems[:20]:
-        err_console.print(f"[yellow]skipped[/] {problem}")
+        err_console.print(("[yellow]note:[/] " if problem.endswith("(kept)")
+                           else "[yellow]skipped[/] ") + problem)
     if len(problems) > 20:
-        err_console.print(f"[yellow]skipped[/] {len(problems) - 20} more bad lines")
+        err_console.print(f"[yellow]note:[/] {len(problems) - 20} more lines skipped or "
+                          "decoded with a guessed encoding")
     return conversations
 
 
@@ -58,7 +71,7 @@ def score(file: Path, threshold: Threshold = 0.5,
               help="Hand warnings and urgent signals to triage (needs the database).")] = False,
           as_json: Annotated[bool, typer.Option("--json", help="Full reports as JSON lines.")]
           = False) -> None:
-    """Score every conversation in FILE (JSON lines, one message a line)."""
+    """Score every conversation in FILE (JSON lines, one message a line, or PAN 2012 XML)."""
     config = ScoringConfig(threshold=threshold)
     conversations = _read_conversations(file)
     if not conversations:
@@ -71,8 +84,9 @@ def score(file: Path, threshold: Threshold = 0.5,
         for conversation_id, messages in conversations.items():
             if db is not None:
                 with db.session() as session:
-                    report, _ = score_and_raise(session, cli_actor(), conversation_id,
-                                                messages, config=config, layers=layers)
+                    report, _ = score_and_raise(
+                        session, cli_actor(), conversation_id, messages, config=config,
+                        layers=layers, store_text=get_settings().conversations_store_text)
             else:
                 report = score_with(layers, messages, config)
             if as_json:
@@ -154,9 +168,12 @@ def train_cmd(
         raise InvalidInput("the model is written as JSON: give an --output ending in .json")
     with _progress() as progress:
         tick = _Ticker(progress, {"training": epochs})
-        docs, y, _ = documents_from(iter_conversations(data), labels,
+        notes: list[str] = []
+        docs, y, _ = documents_from(iter_conversations(data, notes), labels,
                                     progress=lambda n: tick("reading conversations", n))
         model, report = train(docs, y, epochs=epochs, progress=lambda n: tick("training", n))
+    for note in notes:
+        err_console.print(f"[yellow]note:[/] {note}")
     output.parent.mkdir(parents=True, exist_ok=True)
     model.meta["source"] = data.name
     model.save(output)

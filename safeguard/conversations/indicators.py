@@ -47,9 +47,22 @@ class Indicator:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """One part of a composed family (lexicon ``[compositions]``) found in a message; not an
+    indicator by itself."""
+
+    family: str
+    part: str
+    language: str
+    words: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
 class MessageIndicators:
     normalized: Normalized
     indicators: tuple[Indicator, ...]
+    parts: tuple[Part, ...] = ()
 
     @property
     def families(self) -> frozenset[str]:
@@ -151,6 +164,20 @@ class IndicatorMatcher:
                     else:
                         for w in words:
                             by_word[w][key].append(rx)
+        # parts of composed families, indexed the same way; stage -1 marks a part
+        self._compositions = {c.family: c for c in self.lexicon.compositions}
+        for comp in self.lexicon.compositions:
+            for part, langs in comp.parts.items():
+                for lang, sources in langs.items():
+                    key = (f"{comp.family}/{part}", -1, lang, 0.0)
+                    for src in sources:
+                        rx = expand(src)
+                        words = first_words(rx)
+                        if words is None:
+                            anywhere[key].append(rx)
+                        else:
+                            for w in words:
+                                by_word[w][key].append(rx)
 
         def compile_(sources: list[str]) -> re.Pattern[str]:
             return re.compile("(?:" + "|".join(f"(?:{s})" for s in sources) + r")\b")
@@ -187,14 +214,42 @@ class IndicatorMatcher:
         if not hits:
             return MessageIndicators(norm, ())
         found: list[Indicator] = []
+        parts: list[Part] = []
         last_end: dict[str, int] = {}
         for start, end, (fam, stage, lang, weight) in sorted(hits, key=lambda h: (h[0], -h[1])):
             if start < last_end.get(fam, -1):
                 continue  # the same family, inside a longer match
             last_end[fam] = end
+            if stage < 0:
+                family, _, part = fam.partition("/")
+                parts.append(Part(family, part, lang, joined[start:end],
+                                  norm.original_span(start, end)))
+                continue
             found.append(Indicator(fam, stage, lang, joined[start:end],
                                    norm.original_span(start, end), weight))
-        return MessageIndicators(norm, tuple(found))
+        if parts:
+            found.extend(self.compose(parts, {i.family for i in found}))
+        return MessageIndicators(norm, tuple(found), tuple(parts))
+
+    def compose(self, parts: list[Part], already: set[str]) -> list[Indicator]:
+        """The composed families whose every part is among `parts` (and that no phrase of the
+        family already matched): one indicator each, its words naming every part."""
+        out = []
+        for family, comp in self._compositions.items():
+            if family in already:
+                continue
+            chosen = {p.part: p for p in parts if p.family == family}
+            if len(chosen) < len(comp.parts):
+                continue
+            fam = self.lexicon.family(family)
+            ordered = sorted(chosen.values(), key=lambda p: p.span)
+            here = [p for p in ordered if p.span != (-1, -1)]
+            span = (min(p.span[0] for p in here), max(p.span[1] for p in here)) if here \
+                else (0, 0)
+            out.append(Indicator(family, fam.stage, ordered[0].language,
+                                 " … ".join(f"{p.part}: {p.words}" for p in ordered), span,
+                                 fam.weight))
+        return out
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,19 @@ class Family:
 
 
 @dataclass(frozen=True, slots=True)
+class Composition:
+    """A family recognised by its parts rather than by one phrase: e.g. a sextortion threat is
+    an *exposure* (your pictures reaching your school, "they get posted online") together with
+    *leverage* (a payment or more pictures demanded, "unless", "or else"), in one message or in
+    the same author's messages at most `within` messages apart. Each part alone is not an
+    indicator."""
+
+    family: str
+    within: int
+    parts: dict[str, dict[str, tuple[str, ...]]]  # part -> language -> regex sources
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     families: tuple[Family, ...]
     stages: dict[int, str]
@@ -38,6 +51,7 @@ class Lexicon:
     protected: frozenset[str]
     vocabulary: frozenset[str]  # every word the patterns can match literally
     source: str
+    compositions: tuple[Composition, ...] = ()
 
     def family(self, name: str) -> Family:
         for fam in self.families:
@@ -81,6 +95,44 @@ def _family(name: str, raw: dict[str, Any], problems: list[str]) -> Family | Non
                   str(raw.get("description", "")), patterns)
 
 
+def _composition(name: str, raw: Any, families: dict[str, Family],
+                 problems: list[str]) -> Composition | None:
+    if not isinstance(raw, dict):
+        problems.append(f"composition {name}: expected a table")
+        return None
+    if name not in families:
+        problems.append(f"composition {name}: no family of that name")
+    within = raw.get("within", 3)
+    if not isinstance(within, int) or isinstance(within, bool) or not 0 <= within <= 50:
+        problems.append(f"composition {name}: within must be a whole number 0..50")
+    raw_parts = raw.get("parts")
+    parts: dict[str, dict[str, tuple[str, ...]]] = {}
+    if not isinstance(raw_parts, dict) or len(raw_parts) < 2:
+        problems.append(f"composition {name}: needs at least two [parts.*] tables")
+        return None
+    for part, langs in raw_parts.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(part)) or not isinstance(langs, dict):
+            problems.append(f"composition {name}: bad part {part!r}")
+            continue
+        parts[part] = {}
+        for lang, value in langs.items():
+            if not (isinstance(value, list) and value
+                    and all(isinstance(v, str) and v for v in value)):
+                problems.append(f"composition {name}.{part} ({lang}): must be a list of "
+                                "non-empty pattern strings")
+                continue
+            for src in value:
+                try:
+                    re.compile(expand(src))
+                except re.error as exc:
+                    problems.append(f"composition {name}.{part} ({lang}): bad pattern "
+                                    f"{src!r}: {exc}")
+            parts[part][str(lang)] = tuple(value)
+    if problems:
+        return None
+    return Composition(name, int(within), parts)
+
+
 def parse_lexicon(data: dict[str, Any], source: str = "<memory>") -> Lexicon:
     problems: list[str] = []
     families: list[Family] = []
@@ -102,15 +154,30 @@ def parse_lexicon(data: dict[str, Any], source: str = "<memory>") -> Lexicon:
             problems.append(f"abbreviation {key!r}: expansion must be a non-empty string")
             continue
         abbreviations[str(key).lower()] = tuple(value.split())
+    compositions: list[Composition] = []
+    by_name = {f.name: f for f in families}
+    raw_compositions = data.get("compositions", {})
+    if not isinstance(raw_compositions, dict):
+        problems.append("[compositions] must be tables")
+        raw_compositions = {}
+    for name, raw in raw_compositions.items():
+        local = []
+        comp = _composition(str(name), raw, by_name, local)
+        problems.extend(local)
+        if comp:
+            compositions.append(comp)
     if problems:
         raise InvalidInput(f"{source}: " + "; ".join(problems))
     stages = {int(k): str(v) for k, v in dict(data.get("stages", {})).items()}
     vocabulary = {w for fam in families for srcs in fam.patterns.values() for s in srcs
                   for w in _WORD.findall(s.replace("{w}", " "))}
+    vocabulary |= {w for comp in compositions for langs in comp.parts.values()
+                   for srcs in langs.values() for s in srcs
+                   for w in _WORD.findall(s.replace("{w}", " "))}
     vocabulary |= {w for exp in abbreviations.values() for w in exp}
     protected = frozenset(str(w) for w in dict(data.get("correction", {})).get("protected", []))
     return Lexicon(tuple(families), stages, abbreviations, protected, frozenset(vocabulary),
-                   source)
+                   source, tuple(compositions))
 
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from safeguard.conversations.normalize import decode_text
 from safeguard.conversations.scoring import ChatMessage
 from safeguard.errors import InvalidInput
 
@@ -130,11 +131,13 @@ def read_id_list(path: Path) -> frozenset[str]:
     return frozenset(ids)
 
 
-def iter_jsonl_conversations(path: Path) -> Iterator[Conversation]:
+def iter_jsonl_conversations(path: Path, notes: list[str] | None = None
+                             ) -> Iterator[Conversation]:
     """Conversations from JSON lines, one message a line (``conversation``, ``author``,
     ``text``, optional ``time``/``to``/``id``). Messages of a conversation must be
     contiguous (a conversation that reappears later is an error, so that the file can be
-    streamed without holding every conversation in memory)."""
+    streamed without holding every conversation in memory). A line that is not UTF-8 is
+    decoded as Windows-1252 / Latin-1 and said in `notes` (at most 100 kept)."""
     current: str | None = None
     messages: list[ChatMessage] = []
     done: set[str] = set()
@@ -147,7 +150,10 @@ def iter_jsonl_conversations(path: Path) -> Iterator[Conversation]:
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw.decode("utf-8", errors="replace"))
+                line, note = decode_text(raw)
+                if note is not None and notes is not None and len(notes) < 100:
+                    notes.append(f"{path}:{n}: {note}")
+                obj = json.loads(line)
             except ValueError as exc:
                 raise InvalidInput(f"{path}:{n}: not JSON: {exc}") from exc
             if not isinstance(obj, dict):
@@ -167,13 +173,14 @@ def iter_jsonl_conversations(path: Path) -> Iterator[Conversation]:
         yield Conversation(current, tuple(messages))
 
 
-def iter_conversations(path: Path) -> Iterator[Conversation]:
+def iter_conversations(path: Path, notes: list[str] | None = None
+                       ) -> Iterator[Conversation]:
     """PAN XML (``.xml``) or JSON lines (anything else), by file name."""
     if path.is_dir():
         raise InvalidInput(f"{path} is a directory; give a .xml or .jsonl file")
     if path.suffix.lower() == ".xml":
         return iter_pan_xml(path)
-    return iter_jsonl_conversations(path)
+    return iter_jsonl_conversations(path, notes)
 
 
 # -------------------------------------------------------------------- the official PAN split

@@ -439,15 +439,26 @@ class Normalizer:
         while i < n:
             j = i
             gap: int | None = None
+            apart = False
             while j < n and len(pieces[j][0]) == 1 and (pieces[j][0].isalpha()
                                                        or pieces[j][0] in _LEET_CHARS):
                 if j > i:
                     g = max(pieces[j][1] - pieces[j - 1][2], 0)
                     if gap is None:
                         gap = g
-                    elif g != gap and self._joinable(pieces[i:j]):
-                        break
+                    elif g != gap:
+                        if j == i + 2 and g < gap and self._joinable(self._run(pieces, i + 1)):
+                            # a one-letter word before a spaced-out one ("a  n a d i e"):
+                            # the wider gap sets it apart when the rest makes a word
+                            apart = True
+                            break
+                        if self._joinable(pieces[i:j]):
+                            break
                 j += 1
+            if apart:
+                out.append(pieces[i])
+                i += 1
+                continue
             run = j - i
             if run >= 3:
                 joined = "".join(p for p, _, _ in pieces[i:j])
@@ -463,6 +474,19 @@ class Normalizer:
             out.extend(pieces[i:end])
             i = end
         return out
+
+    @staticmethod
+    def _run(pieces: list[tuple[str, int, int]], i: int) -> list[tuple[str, int, int]]:
+        """The one-character pieces from i on that share the gap between the first two."""
+        j, gap = i + 1, None
+        while j < len(pieces) and len(pieces[j][0]) == 1 and (pieces[j][0].isalpha()
+                                                              or pieces[j][0] in _LEET_CHARS):
+            g = max(pieces[j][1] - pieces[j - 1][2], 0)
+            if gap is not None and g != gap:
+                break
+            gap = g
+            j += 1
+        return pieces[i:j]
 
     def _joinable(self, run: list[tuple[str, int, int]]) -> bool:
         if len(run) < 3:

@@ -42,7 +42,8 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 class MessageIn(BaseModel):
     author: str = Field(min_length=1, max_length=200)
     text: str = Field(default="", max_length=1_000_000,
-                      description="Used for scoring only; never stored")
+                      description="Used for scoring; stored only if the operator "
+                      "sets conversations_store_text")
     time: str | float | None = Field(default=None, description="ISO 8601 or epoch seconds")
     to: str | None = Field(default=None, max_length=200)
     id: str | None = Field(default=None, max_length=200)
@@ -81,7 +82,8 @@ def score(body: ScoreIn, actor: Scorer, session: DbSession,
     for conversation in body.conversations:
         report, items = score_and_raise(
             session, actor, conversation.id, [m.model_dump() for m in conversation.messages],
-            config=config, raise_leads=body.raise_triage_items, layers=layers)
+            config=config, raise_leads=body.raise_triage_items, layers=layers,
+            store_text=settings.conversations_store_text)
         out.append(ScoredOut(id=conversation.id, triage_items=items,
                              report=report.as_dict(include_messages=body.include_messages)))
     record(session, actor, "conversations.scored", "conversations", "",

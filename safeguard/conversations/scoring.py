@@ -34,7 +34,12 @@ from typing import Any
 
 from safeguard.conversations.affinity import Affinity, AffinityLike, unavailable_affinity
 from safeguard.conversations.classifier import Classifier
-from safeguard.conversations.indicators import Indicator, IndicatorMatcher, default_matcher
+from safeguard.conversations.indicators import (
+    Indicator,
+    IndicatorMatcher,
+    Part,
+    default_matcher,
+)
 from safeguard.errors import InvalidInput
 
 UNKNOWN = "*"  # the recipient when nobody else has spoken yet
@@ -97,6 +102,11 @@ class ScoringConfig:
     stage_factor: tuple[float, ...] = (0.0, 0.3, 0.6, 0.85, 1.0)
     max_pairs: int = 32
     reasons_per_family: int = 3
+    # Warnings and urgent signals kept for the conversation's report: the first urgent signal
+    # of each (author, target, kind) and the first of each pair's warnings, up to this many;
+    # repeats and overflow are still returned by `push` and counted, so a chat repeating a
+    # threat thousands of times does not grow the state.
+    max_kept_warnings: int = 64
     # Layer 2: a message at least `affinity_margin` closer to the harmful exemplars than to the
     # ordinary ones adds up to `affinity_evidence` (full at margin + `affinity_ramp`) to the
     # family of its nearest harmful exemplar, when no indicator of that family fired in it.
@@ -120,6 +130,8 @@ class ScoringConfig:
             raise InvalidInput("affinity_ramp must be positive, affinity_evidence in [0, 1]")
         if self.model_min_messages < 1:
             raise InvalidInput("model_min_messages must be at least 1")
+        if self.max_pairs < 1 or self.max_kept_warnings < 1:
+            raise InvalidInput("max_pairs and max_kept_warnings must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +192,7 @@ class MessageScore:
 
 class _Pair:
     __slots__ = ("evidence", "updated", "reasons", "peak", "peak_index", "warning", "live",
-                 "aff", "aff_top", "model")
+                 "aff", "aff_top", "model", "parts")
 
     def __init__(self, n_families: int, index: int):
         self.evidence = [0.0] * n_families
@@ -195,6 +207,9 @@ class _Pair:
         # the pair's message closest to the harmful examples: (score, index, nearest ids)
         self.aff_top: tuple[float, int, tuple[str, ...]] | None = None
         self.model: _ModelState | None = None
+        # parts of composed families seen lately: (family, part) -> (message index, part);
+        # at most one entry per part of the lexicon, so bounded
+        self.parts: dict[tuple[str, str], tuple[int, Part]] | None = None
 
 
 class _ModelState:
@@ -321,13 +336,19 @@ class ConversationWatcher:
         self._decay = 0.5 ** (1.0 / self.config.half_life_messages)
         self._pairs: OrderedDict[tuple[str, str], _Pair] = OrderedDict()
         self._last_author: str | None = None
-        self._last_other: dict[str, str] = {}  # author -> last different author seen before
+        # author -> last different author seen before (bounded like the pairs: least
+        # recently active authors forgotten first)
+        self._last_other: OrderedDict[str, str] = OrderedDict()
         self._last_time: float | None = None
         self.index = -1
         self.out_of_order = 0
         self.truncated = 0
         self.warnings: list[Warning] = []
         self.urgent: list[Warning] = []
+        self.warnings_dropped = 0  # beyond max_kept_warnings: counted, not kept
+        self.urgent_dropped = 0
+        self.urgent_repeats = 0  # same (author, target, kind) again: counted, not kept
+        self._urgent_keys: set[tuple[str, str, str]] = set()
 
     # ------------------------------------------------------------------ state
     def _target(self, msg: ChatMessage) -> str:
@@ -353,6 +374,7 @@ class ConversationWatcher:
                 pair.aff = orphan.aff
                 pair.aff_top = orphan.aff_top
                 pair.model = orphan.model
+                pair.parts = orphan.parts
             self._pairs[key] = pair
             while len(self._pairs) > self.config.max_pairs:
                 self._pairs.popitem(last=False)
@@ -429,16 +451,23 @@ class ConversationWatcher:
             self.truncated += 1
         target = self._target(msg)
         if self._last_author is not None and self._last_author != msg.author:
-            self._last_other[msg.author] = self._last_author
-            self._last_other.setdefault(self._last_author, msg.author)
+            others = self._last_other
+            others[msg.author] = self._last_author
+            others.move_to_end(msg.author)
+            others.setdefault(self._last_author, msg.author)
+            while len(others) > 2 * self.config.max_pairs:
+                others.popitem(last=False)
         self._last_author = msg.author
 
         pair = self._pair(msg.author, target)
         self._age(pair)
+        indicators = scan.indicators
+        if scan.parts or pair.parts:
+            indicators = indicators + self._composed(pair, scan.parts, scan.families, index)
         seen: set[int] = set()
         urgent_kind: str | None = None
         keep = self.config.reasons_per_family
-        for ind in scan.indicators:
+        for ind in indicators:
             fi = self._family_index[ind.family]
             reasons = pair.reasons[fi]
             reasons.append(Reason(index, ind.family, ind.stage, ind.words, ind.span, msg.id))
@@ -474,15 +503,49 @@ class ConversationWatcher:
         if urgent_kind is not None:
             urgent = Warning(index, msg.author, target, risk, True, urgent_kind,
                              self._reasons(pair))
-            self.urgent.append(urgent)
+            key = (msg.author, target, urgent_kind)
+            if key in self._urgent_keys:
+                self.urgent_repeats += 1
+            elif len(self.urgent) < self.config.max_kept_warnings:
+                self._urgent_keys.add(key)
+                self.urgent.append(urgent)
+            else:
+                self.urgent_dropped += 1
         if pair.warning is None and (risk >= threshold or urgent is not None):
             kind = "pattern" if risk >= threshold else (urgent_kind or "pattern")
             warning = Warning(index, msg.author, target, risk, urgent is not None, kind,
                               self._reasons(pair))
             pair.warning = warning
-            self.warnings.append(warning)
-        return MessageScore(index, msg.author, target, score, risk, scan.indicators, affinity,
+            if len(self.warnings) < self.config.max_kept_warnings:
+                self.warnings.append(warning)
+            else:
+                self.warnings_dropped += 1
+        return MessageScore(index, msg.author, target, score, risk, indicators, affinity,
                             tuple(notes), warning, urgent)
+
+    def _composed(self, pair: _Pair, parts: tuple[Part, ...], found: frozenset[str],
+                  index: int) -> tuple[Indicator, ...]:
+        """Composed families completed across this author's recent messages (a threat's
+        exposure in one message, its leverage in the next): remember this message's parts and
+        compose with the ones seen at most `within` messages ago."""
+        if pair.parts is None:
+            pair.parts = {}
+        memory = pair.parts
+        for part in parts:
+            memory[(part.family, part.part)] = (index, part)
+        out: list[Indicator] = []
+        for comp in self.matcher.lexicon.compositions:
+            if comp.family in found or not any(p.family == comp.family for p in parts):
+                continue  # complete in this message already, or nothing new for it here
+            recent = [part if i == index else
+                      Part(part.family, part.part, part.language,
+                           f"{part.words} (message {i})", (-1, -1))
+                      for (fam, _), (i, part) in memory.items()
+                      if fam == comp.family and index - i <= comp.within]
+            out.extend(self.matcher.compose(recent, set(found)))
+        for key in [k for k, (i, _) in memory.items() if index - i > 50]:
+            del memory[key]
+        return tuple(out)
 
     def _affinity_evidence(self, pair: _Pair, affinity: Affinity, index: int,
                            message_id: str | None, seen: set[int]) -> float:
@@ -524,6 +587,10 @@ class ConversationWatcher:
             if pair.model is not None and pair.model.messages >= self.config.model_min_messages:
                 risk = max(risk, pair.model.probability)
             fams = {self._names[i]: e for i, e in enumerate(pair.evidence) if e > 1e-9}
+            if target == UNKNOWN:  # spoke first and not since: the one who answered
+                other = self._last_other.get(author)
+                if other is not None and (author, other) not in self._pairs:
+                    target = other
             out.append(PairRisk(author, target, risk, pair.peak, pair.peak_index, fams, stages,
                                 self._reasons(pair), pair.warning,
                                 _moments(pair.aff, pair.aff_top)))
@@ -542,6 +609,13 @@ class ConversationWatcher:
                          "previous one; scored in arrival order")
         if self.truncated:
             notes.append(f"{self.truncated} message(s) truncated before analysis")
+        if self.urgent_repeats:
+            notes.append(f"{self.urgent_repeats} repeated urgent signal(s) from the same "
+                         "author towards the same person (the first of each is listed)")
+        if self.warnings_dropped or self.urgent_dropped:
+            notes.append(f"{self.warnings_dropped} later warning(s) and {self.urgent_dropped} "
+                         f"later urgent signal(s) not listed (the first "
+                         f"{self.config.max_kept_warnings} of each are)")
         layers = ["indicators"]
         if self.affinity is not None and self.affinity.available:
             layers.append(f"affinity:{self.affinity.name}")

@@ -21,6 +21,7 @@ from typing import Any
 from safeguard.conversations.affinity import AffinityLike
 from safeguard.conversations.classifier import Classifier
 from safeguard.conversations.indicators import IndicatorMatcher, default_matcher
+from safeguard.conversations.normalize import decode_text
 from safeguard.conversations.scoring import ChatMessage, ConversationWatcher, ScoringConfig
 from safeguard.errors import InvalidInput
 
@@ -62,12 +63,15 @@ class StreamWatcher:
 
     def feed(self, lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
         for n, line in enumerate(lines, 1):
+            notes: list[str] = []
             if isinstance(line, bytes):
                 if len(line) > MAX_LINE_BYTES:
                     yield {"event": "error", "line": n,
                            "error": f"line longer than {MAX_LINE_BYTES:,} bytes"}
                     continue
-                line = line.decode("utf-8", errors="replace")
+                line, note = decode_text(line)
+                if note is not None:
+                    notes = [f"line {n}: {note}"]
             if not line.strip():
                 continue
             if len(line) > MAX_LINE_BYTES:
@@ -84,6 +88,8 @@ class StreamWatcher:
                 yield {"event": "error", "line": n, "error": str(exc)}
                 continue
             event, evicted = self.push(conversation, msg)
+            if notes:  # the encoding had to be guessed: say so, never silently
+                event["notes"] = notes + list(event.get("notes", []))
             for gone in evicted:
                 yield {"event": "evicted", "conversation": gone,
                        "reason": f"more than {self.max_conversations:,} conversations watched"}

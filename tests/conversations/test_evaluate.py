@@ -22,7 +22,8 @@ def test_eval_set_is_balanced_multilingual_and_split() -> None:
     benign = [c for c in convs if c.label == "benign"]
     assert len(grooming) >= 40 and len(benign) >= 40
     assert {c.language for c in grooming} == {c.language for c in benign} == {"en", "es", "fr"}
-    assert {c.split for c in convs} == {"dev", "heldout", "heldout2"}
+    assert {c.split for c in convs} == {"dev", "heldout", "heldout2", "heldout3", "heldout4",
+                                        "heldout5", "heldout6"}
     assert len({c.id for c in convs}) == len(convs)
     for c in grooming:
         assert c.offender in {m.author for m in c.messages}, c.id
@@ -54,10 +55,13 @@ A: hi
 
 
 def test_floors_on_both_halves() -> None:
-    """Regression floors, well below the figures in docs/conversations.md."""
+    """Regression floors, below the figures in docs/conversations.md (held-out 4 was never
+    tuned on: its floor guards against getting worse, it is not a target)."""
     results = evaluate_splits()
     for split, floor_p, floor_r in (("dev", 0.9, 0.9), ("heldout", 0.8, 0.7),
-                                    ("heldout2", 0.8, 0.7)):
+                                    ("heldout2", 0.8, 0.7), ("heldout3", 0.8, 0.7),
+                                    ("heldout4", 0.6, 0.3), ("heldout5", 0.8, 0.7),
+                                    ("heldout6", 0.5, 0.3)):
         m = results[split].metrics()
         assert m["precision"] >= floor_p and m["recall"] >= floor_r, (split, m)
         assert m["median_latency"] is not None and m["median_latency"] <= 12

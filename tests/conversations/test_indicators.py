@@ -44,8 +44,35 @@ EXAMPLES = {
                           "si no pagas voy a mandar tus fotos a todos tus amigos",
                           "tienes 5 horas para pagar",
                           "je vais envoyer tes photos à tous tes amis",
-                          "tu as 2 heures pour payer"],
+                          "tu as 2 heures pour payer",
+                          # written for the third held-out file (first run missed them)
+                          "if you don't, your whole class gets them tonight",
+                          "o me pagas 100 euros o se las mando a todos tus contactos",
+                          "si tu m'envoies pas 50 euros je les montre à toute ton école"],
 }
+
+# Chat phrasings from the third held-out file that the lexicon lacked at its first run
+# (docs/conversations.md, "held-out 3"): fillers, dropped auxiliaries, misspellings.
+FRESH = [("age_probe", "what are you like 13?"),
+         ("age_probe", "which bus stop do you get off at"),
+         ("supervision_check", "ur parnets chek ur fone?"),
+         ("supervision_check", "are your folks usually around in the evenings?"),
+         ("trust_building", "u seem suuuper matur 4 ur age"),
+         ("trust_building", "you talk like someone way older"),
+         ("gifts", "i've got a spare battle pass code"),
+         ("gifts", "I got you something"),
+         ("secrecy", "just don't go telling your mom and dad"),
+         ("secrecy", "no need to mention it at home"),
+         ("secrecy", "keep this btwn us"),
+         ("image_request", "you got a camera on that laptop?"),
+         ("image_request", "snd me a selfy"),
+         ("meeting", "come on your own"),
+         ("meeting", "I can drop it off")]
+
+
+@pytest.mark.parametrize(("family", "text"), FRESH)
+def test_chat_phrasings_from_the_third_held_out_file(family: str, text: str) -> None:
+    assert family in {i.family for i in find_indicators(text)}, (text, find_indicators(text))
 
 
 @pytest.mark.parametrize(("family", "text"),
@@ -72,6 +99,11 @@ def test_match_names_family_stage_words_and_span() -> None:
     "what a lovely secret garden",
     "my parents are cool",
     "send me the homework",
+    "the photos you sent from the trip are lovely",
+    "if you dont hurry your friends will see the movie without you",
+    "range tes dessins, sinon je les montre à tes parents",
+    "o me lo devuelves o se lo digo a mamá",
+    "no need to tell me twice",
 ])
 def test_benign_phrases_have_no_indicator_of_the_dangerous_kinds(text: str) -> None:
     fams = {i.family for i in find_indicators(text)}
@@ -110,7 +142,9 @@ def obfuscated(draw: st.DrawFn, phrase: str) -> str:
 
 PHRASES = [("secrecy", "dont tell your parents"), ("platform_move", "add me on snapchat"),
            ("image_request", "turn on your camera"), ("age_probe", "how old are you"),
-           ("meeting", "come alone"), ("supervision_check", "are your parents home")]
+           ("meeting", "come alone"), ("supervision_check", "are your parents home"),
+           ("secrecy", "no le digas a nadie"), ("image_request", "prende la camara"),
+           ("secrecy", "dis rien a tes parents"), ("platform_move", "ajoute moi sur snap")]
 
 
 @settings(max_examples=60, deadline=None)
@@ -160,3 +194,62 @@ def test_operator_lexicon_is_used() -> None:
                                                  "en": ["purple elephant"]}}})
     m = IndicatorMatcher(lex)
     assert [i.family for i in m.scan("the PURPLE eleph4nt").indicators] == ["custom"]
+
+
+# A threat recognised by its parts (lexicon [compositions], decision 032): exposure + leverage.
+THREATS = [
+    "0.01 btc to this wallet or they get posted online with your name",
+    "send three more tonight unless you want your dad to get them first",
+    "50 euros en tarjetas regalo antes del domingo, si no la subo y etiqueto a tu colegio",
+    "sinon tes parents vont recevoir celles que tu m'as déjà envoyées",
+]
+NOT_THREATS = [  # one part only: ordinary chat
+    "I'll send them to all your parents tonight through the school app",  # exposure
+    "pay up by friday or I'm posting that karaoke video of you lol",  # leverage, no audience
+    "les photos du tournoi sont prêtes, je les envoie à tous les parents ce soir",
+    "si no me devuelves el libro mañana se lo digo a la profe jaja",
+]
+
+
+@pytest.mark.parametrize("text", THREATS)
+def test_a_threat_is_recognised_by_its_parts_and_names_them(text: str) -> None:
+    threat = [i for i in find_indicators(text) if i.family == "sextortion_threat"]
+    assert threat, text
+    assert "exposure: " in threat[0].words and "leverage: " in threat[0].words
+    assert threat[0].stage == 5 and threat[0].span[1] > threat[0].span[0]
+
+
+@pytest.mark.parametrize("text", NOT_THREATS)
+def test_one_part_alone_is_not_a_threat(text: str) -> None:
+    assert "sextortion_threat" not in {i.family for i in find_indicators(text)}
+
+
+def test_parts_compose_across_the_same_authors_recent_messages_only() -> None:
+    from safeguard.conversations.scoring import ChatMessage, score_conversation
+
+    split = [("T", "it'd be a shame if your followers saw them"), ("U", "what?"),
+             ("T", "do what I say and nobody has to")]
+    report = score_conversation([ChatMessage(a, t) for a, t in split])
+    (urgent,) = report.urgent
+    assert (urgent.kind, urgent.author, urgent.message_index) == ("sextortion_threat", "T", 2)
+    words = [r.words for r in urgent.reasons if r.family == "sextortion_threat"][0]
+    assert "(message 0)" in words and "leverage: do what i say" in words
+    # the other person supplying the second part composes nothing
+    crossed = [("T", "it'd be a shame if your followers saw them"),
+               ("U", "do what I say lol")]
+    assert not score_conversation([ChatMessage(a, t) for a, t in crossed]).urgent
+    # nor do parts further apart than `within` (3 messages)
+    far = [("T", "your followers saw them"), ("U", "?"), ("T", "hm"), ("U", "ok"), ("T", "hi"),
+           ("T", "do what I say")]
+    assert not score_conversation([ChatMessage(a, t) for a, t in far]).urgent
+
+
+def test_bad_compositions_are_named() -> None:
+    base = {"families": {"x": {"stage": 1, "weight": 0.5, "en": ["hello"]}}}
+    with pytest.raises(InvalidInput) as err:
+        parse_lexicon({**base, "compositions": {
+            "nope": {"parts": {"a": {"en": ["x"]}, "b": {"en": ["y"]}}},
+            "x": {"within": -1, "parts": {"a": {"en": ["(bad"]}}}}})
+    msg = str(err.value)
+    assert "composition nope: no family" in msg and "within must be" in msg
+    assert "at least two" in msg

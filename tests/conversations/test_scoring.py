@@ -118,6 +118,26 @@ def test_state_is_bounded_whatever_the_length_and_the_crowd() -> None:
         watcher.push(ChatMessage(f"user{i % 50}", "dont tell anyone, how old are you"))
     assert len(watcher._pairs) <= 8
     assert all(len(rs) <= 2 for p in watcher._pairs.values() for rs in p.reasons)
+    assert len(watcher._last_other) <= 16
+
+
+def test_repeated_threats_and_a_crowd_of_authors_keep_the_state_bounded() -> None:
+    cfg = ScoringConfig(max_pairs=4, max_kept_warnings=5)
+    watcher = ConversationWatcher(cfg)
+    threat = "pay me 100 or i will send your photos to all your friends"
+    for i in range(2000):  # the same threat, again and again, from a crowd of authors
+        event = watcher.push(ChatMessage(f"user{i % 300}", threat))
+        assert event.urgent is not None  # every one is still signalled live
+    assert len(watcher.urgent) <= 5 and len(watcher.warnings) <= 5
+    assert len(watcher._last_other) <= 8 and len(watcher._pairs) <= 4
+    notes = " ".join(watcher.report().notes)
+    assert "repeated urgent signal" in notes and "not listed" in notes
+    # the first urgent signal of each (author, target, kind) is kept, repeats are not
+    solo = ConversationWatcher()
+    for _ in range(10):
+        solo.push(ChatMessage("X", threat, to="Y"))
+    assert [(u.author, u.target, u.message_index) for u in solo.urgent] == [("X", "Y", 0)]
+    assert "9 repeated urgent signal(s)" in " ".join(solo.report().notes)
 
 
 def test_bad_and_odd_input_is_named_or_noted() -> None:

@@ -102,3 +102,25 @@ def test_cli_score_watch_evaluate(db: Database, cli_env: Settings, tmp_path: Pat
     assert watched.exit_code == 0 and '"event": "error", "line": 8' in watched.stdout
     evaluated = runner.invoke(app, ["conversations", "evaluate"])
     assert evaluated.exit_code == 0 and "heldout" in evaluated.stdout
+
+
+def test_text_is_stored_only_when_the_operator_chooses(db: Database) -> None:
+    from safeguard.audit.service import Actor
+    from safeguard.conversations.service import MAX_STORED_TEXT, score_and_raise
+
+    actor = Actor("system", "test", None, frozenset({"conversations"}))
+    long_threat = THREAT[:2] + [("X", THREAT[2][1] + " ok" * 1000)]
+    with db.session() as s:
+        _, default_items = score_and_raise(s, actor, "chat-default", _messages(GROOMING))
+        _, stored_items = score_and_raise(s, actor, "chat-stored", _messages(long_threat),
+                                          store_text=True)
+    with db.session() as s:
+        default = [s.get(TriageItem, i).details for i in default_items]
+        stored = [s.get(TriageItem, i).details for i in stored_items]
+    assert default and all("texts" not in d for d in default)
+    assert "dont tell ur parents" not in json.dumps(default)
+    (threat,) = [d for d in stored if d["kind"] == "sextortion_threat"]
+    assert threat["texts_stored_by"] == "operator setting conversations_store_text"
+    kept = threat["texts"][str(threat["message_index"])]
+    assert kept.startswith("pay me 100 or i will send your photos")
+    assert kept.endswith(" [cut]") and len(kept) == MAX_STORED_TEXT + len(" [cut]")
