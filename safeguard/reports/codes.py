@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,23 +39,32 @@ def format_code(code: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
+def _plain(text: str) -> str:
+    """Full-width letters and digits of any script (Arabic-Indic ٠١٢, Devanagari, ...) as
+    ASCII: a child types the code and PIN with the keyboard they have."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.decimal(c)) if not c.isascii()
+                   and unicodedata.decimal(c, None) is not None else c for c in text)
+
+
 def normalize_code(text: str) -> str | None:
     """The code as stored, or None when the text cannot be a code."""
-    cleaned = "".join(text.split()).replace("-", "").upper().translate(_CONFUSABLE)
+    cleaned = "".join(_plain(text).split()).replace("-", "").upper().translate(_CONFUSABLE)
     if len(cleaned) != CODE_LENGTH or any(c not in ALPHABET for c in cleaned):
         return None
     return cleaned
 
 
 def normalize_pin(text: str) -> str | None:
-    cleaned = "".join(text.split())
+    cleaned = "".join(_plain(text).split())
     if len(cleaned) != PIN_LENGTH or not cleaned.isascii() or not cleaned.isdigit():
         return None
     return cleaned
 
 
 def code_digest(code: str) -> str:
-    return hashlib.sha256(code.encode("ascii")).hexdigest()
+    # UTF-8: the same bytes as ASCII for real codes, and no crash on a forged one.
+    return hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
 
 
 def hash_pin(pin: str) -> str:

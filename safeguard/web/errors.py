@@ -78,6 +78,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if _is_console(request) and isinstance(exc.detail, str):
             return console_error(request, exc.status_code, exc.detail,
                                  dict(exc.headers) if exc.headers else None)
+        from safeguard.web.pages_portal import portal_error_page  # the child portal's pages
+
+        page = portal_error_page(request, exc.status_code)
+        if page is not None:
+            return page
         return await http_exception_handler(request, exc)
 
     async def unavailable(request: Request, exc: Exception) -> Response:

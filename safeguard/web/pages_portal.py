@@ -27,6 +27,22 @@ _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 GUIDES = ("parents", "teachers")
 
 
+_LANG_PREFIX = re.compile(r"^/(" + "|".join(LANGUAGES) + r")(?:/|$)")
+
+
+def portal_error_page(request: Request, status_code: int) -> Response | None:
+    """The portal's own page for an address under ``/{lang}/`` that does not exist (404), or a
+    form's address opened with a link, the history or a reload (405): the child keeps quick
+    exit, the help box and their language instead of a bare error. None elsewhere."""
+    if request.method not in ("GET", "HEAD") or status_code not in (404, 405):
+        return None
+    found = _LANG_PREFIX.match(request.url.path)
+    if found is None:
+        return None
+    request.state.lang = found.group(1)
+    return render_portal(request, "portal/not_found.html", status_code=status_code)
+
+
 def portal_url(request: Request) -> str:
     """Where children reach the portal: the configured public address, else this request's."""
     configured = request.app.state.settings.public_url

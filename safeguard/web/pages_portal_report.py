@@ -242,7 +242,13 @@ async def submit(request: Request, lang: str) -> Response:
     try:
         code, pin, urgent = await run_in_threadpool(_store, request, data)
     except DatabaseUnavailable:  # one transaction: nothing of the report was kept
-        return _unavailable(request)
+        guard.tokens.release(token)  # so sending the same form again is not called a replay
+        # The form again, with what the child wrote, so sending it again is one press.
+        return again(_("We could not save this just now, so nothing was kept. Please try "
+                       "again in a minute."), status.HTTP_503_SERVICE_UNAVAILABLE)
+    except Exception:
+        guard.tokens.release(token)
+        raise
     return _page(request, "portal/report_done.html", code=code, pin=pin, urgent=urgent)
 
 

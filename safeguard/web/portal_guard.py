@@ -110,6 +110,12 @@ class UsedTokens:
                 self._used.popitem(last=False)
             return True
 
+    def forget(self, token: str) -> None:
+        """Give a spent token back: what it carried was not stored (the database failed),
+        so sending the same form again is a retry, not a replay."""
+        with self._lock:
+            self._used.pop(token, None)
+
 
 class FormTokens:
     """Signed one-time tokens for a form: `<issued>.<nonce>.<signature>`. The nonce is also the
@@ -142,6 +148,9 @@ class FormTokens:
 
     def spend(self, token: str, now: float | None = None) -> bool:
         return self.used.spend(token, time.time() if now is None else now)
+
+    def release(self, token: str) -> None:
+        self.used.forget(token)
 
 
 def pow_ok(token: str, nonce: str, bits: int = POW_BITS) -> bool:

@@ -200,5 +200,6 @@ def test_file_input_cannot_be_submitted(live_server: LiveServer, page: Page) -> 
     expect(page.get_by_text("Making codes needs JavaScript")).to_be_hidden()
     assert file_input.get_attribute("name") is None
     assert file_input.get_attribute("multiple") is not None
-    expect(page.get_by_text("Never send the pictures or videos themselves")).to_be_visible()
+    expect(page.get_by_text("Do not send the pictures or videos. Not to us, and not to anyone.")
+           ).to_be_visible()
     assert_accessible(page)

@@ -74,6 +74,7 @@ def test_shift_three_times_leaves_and_replaces_history(live_server: LiveServer,
     page.goto(f"{live_server.url}/en/")
     page.get_by_role("link", name="What happens next").click()
     expect(page).to_have_url(re.compile(r"/en/what-happens-next$"))
+    page.wait_for_load_state("load")  # portal.js (deferred) listens for the keys from then on
     length = page.evaluate("history.length")
     # Shift with another key in between does not count: typing capitals never leaves.
     page.keyboard.press("Shift")

@@ -135,6 +135,9 @@ def axe_violations(
             f"axe-core not found at {AXE_JS.relative_to(ROOT)}",
             "make axe  (npm ci --prefix tools/axe)",
         )
+    # A page reached by a key press or a click may still be loading its stylesheets; axe
+    # measures the layout (target sizes, contrast), so it must see the styled page.
+    page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
     options: dict[str, Any] = {

@@ -118,6 +118,13 @@ def test_help_says_where_no_entry_exists(portal_client) -> None:
     assert "Help in Japan" in text
     assert "We do not have a list of helplines for this country yet." in text
     assert "childhelplineinternational.org" in response.text
+    # ...and a child whose country is missing from the chooser is told so, in their language.
+    chooser = _doc(portal_client.get("/ar/help")).text_content()
+    assert "هل بلدك ليس في القائمة؟" in chooser
+    assert "Japan" not in portal_client.get("/en/help").text  # not in the chooser: no entry
+    morocco = _doc(portal_client.get("/ar/help?country=MA"))
+    assert morocco.xpath("//a[@href='tel:2511']") and morocco.xpath(
+        "//a[@href='https://www.onde.ma/fr/onde/protection']")
 
 
 @pytest.mark.parametrize("bad", ["123", "Z", "ZZ", "<script>", "GBR"])
@@ -178,3 +185,20 @@ def test_emergency_service_names_are_translated_helpline_names_are_not(portal_cl
     text = _doc(portal_client.get("/fr/help?country=GB")).text_content()
     assert "Services d'urgence" in text and "Emergency services" not in text
     assert "Childline" in text
+
+
+def test_unknown_portal_address_gets_the_portal_page_in_its_language(portal_client) -> None:
+    for path, code in (("/fr/rapport", 404), ("/ar/status/add", 405),
+                       ("/es/report/contact", 405)):
+        response = portal_client.get(path)
+        assert response.status_code == code, path
+        doc = _doc(response)
+        assert doc.getroottree().getroot().get("lang") == path.split("/")[1]
+        assert _focusable(doc)[0].get("id") == "quick-exit"
+        assert doc.get_element_by_id("help-box-title") is not None
+        assert "⟦untranslated⟧" not in response.text
+    # Elsewhere the API's JSON answers stay as they were.
+    for path in ("/v1/no-such-thing", "/de/", "/english/"):
+        response = portal_client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/json"), path
