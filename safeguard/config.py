@@ -86,8 +86,9 @@ class Settings(BaseSettings):
                                         "is re-checked (HEAD only; content is never fetched).")
     retention: str = Field(
         default="", description="Retention in days per data type, e.g. 'match_log=365,"
-        "closed_cases=730,assessed_triage=365,notice_attempts=365,ads=365'; types not named are "
-        "kept. Applied by `safeguard retention purge`; cases under legal hold are kept.")
+        "closed_cases=730,assessed_triage=365,notice_attempts=365,ads=365,reports=730'; types "
+        "not named are kept. Applied by `safeguard retention purge`; cases under legal hold "
+        "are kept.")
     totp_required_roles: str = Field(
         default="admin", description="Roles that must use two-step sign-in (TOTP), "
         "comma-separated.")

@@ -1,8 +1,8 @@
 """Retention: how long each kind of record is kept, a purge job, and legal hold.
 
 Rules are per data type (settings, `SAFEGUARD_RETENTION`, e.g.
-"match_log=365,closed_cases=730,assessed_triage=365,notice_attempts=365"); a type without a
-rule is kept. A case under legal hold is never purged, nor the triage items it came from.
+"match_log=365,closed_cases=730,assessed_triage=365,notice_attempts=365,reports=730"); a type
+without a rule is kept. A case under legal hold is never purged, nor the triage items it came from.
 Every purge writes one audit event per data type with the cut-off and the count, and a dry
 run says what would go without deleting anything.
 """
@@ -24,7 +24,8 @@ from safeguard.db.base import utcnow
 from safeguard.errors import InvalidInput, NotFoundError
 from safeguard.matching.models import MatchLogEntry
 
-DATA_TYPES = ("match_log", "closed_cases", "assessed_triage", "notice_attempts", "ads")
+DATA_TYPES = ("match_log", "closed_cases", "assessed_triage", "notice_attempts", "ads",
+              "reports")
 
 
 def parse_policy(text: str) -> dict[str, int]:
@@ -84,6 +85,12 @@ def purge(session: Session, actor: Actor, policy: dict[str, int], *, dry_run: bo
             from safeguard.ads.service import purge_ads
 
             count = purge_ads(session, cutoff, dry_run=dry_run)
+        elif data_type == "reports":
+            # Reports keep their own children; one still waiting in triage or held is kept.
+            from safeguard.reports.service import purge_reports
+
+            count = purge_reports(session, cutoff, held_triage_ids=_held_triage_ids(),
+                                  dry_run=dry_run)
         else:
             model, where = _targets(data_type, cutoff)
             count = int(session.scalar(select(func.count()).select_from(model).where(*where))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -472,3 +472,28 @@ def rotate_keys(session: Session, actor: Actor, *, cipher: FieldCipher) -> int:
             rotated += 1
     record(session, actor, "report.keys_rotated", "report", "", values=rotated)
     return rotated
+
+
+def purge_reports(session: Session, cutoff: datetime, *,
+                  held_triage_ids: Select[int | None] | None = None,
+                  dry_run: bool = False) -> int:
+    """Delete reports last changed before `cutoff` with their hashes and additions (retention,
+    `reports=` in SAFEGUARD_RETENTION). Kept: a report whose triage item still waits for an
+    analyst, and one whose item is in a case under legal hold (`held_triage_ids`)."""
+    waiting = select(TriageItem.id).where(
+        TriageItem.status.in_([ItemStatus.QUEUED.value, ItemStatus.CLAIMED.value]))
+    where = [Report.updated_at < cutoff,
+             or_(Report.triage_item_id.is_(None), Report.triage_item_id.not_in(waiting))]
+    if held_triage_ids is not None:
+        where.append(or_(Report.triage_item_id.is_(None),
+                         Report.triage_item_id.not_in(held_triage_ids)))
+    ids = list(session.scalars(select(Report.id).where(*where)))
+    if dry_run:
+        return len(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        # explicit child deletes: SQLite enforces ON DELETE CASCADE only with foreign keys on
+        session.execute(delete(ReportHash).where(ReportHash.report_id.in_(chunk)))
+        session.execute(delete(ReportAddition).where(ReportAddition.report_id.in_(chunk)))
+        session.execute(delete(Report).where(Report.id.in_(chunk)))
+    return len(ids)

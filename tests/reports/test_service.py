@@ -267,3 +267,40 @@ def test_bad_child_input_stores_nothing(db: Database, cipher: FieldCipher) -> No
     with db.session() as s:
         assert s.execute(text("SELECT count(*) FROM reports")).scalar_one() == 0
         assert s.execute(text("SELECT count(*) FROM triage_items")).scalar_one() == 0
+
+
+def test_retention_purges_old_reports_but_keeps_waiting_and_held_ones(
+        db: Database, cipher: FieldCipher) -> None:
+    from safeguard.cases import retention
+    from safeguard.cases import service as cases
+
+    waiting, assessed, held, recent = (_child(db, cipher) for _ in range(4))
+    long_ago = utcnow() - timedelta(days=800)
+    with db.session() as s:
+        for receipt in (waiting, assessed, held):
+            report = s.get(Report, receipt.report.id)
+            assert report is not None and report.triage_item_id is not None
+            report.updated_at = long_ago
+            if receipt is not waiting:
+                item = s.get(TriageItem, report.triage_item_id)
+                assert item is not None
+                item.status = ItemStatus.ASSESSED.value
+        held_report = s.get(Report, held.report.id)
+        assert held_report is not None
+        case = cases.create_case(s, ANALYST, "held", [("url", "https://example.org/post/1")],
+                                 cipher=cipher,
+                                 triage_item_id=held_report.triage_item_id)
+        retention.set_legal_hold(s, ANALYST, case.id, True, "court order 7")
+    with db.session() as s:
+        dry = retention.purge(s, ANALYST, {"reports": 730}, dry_run=True)
+        assert [(r.data_type, r.count) for r in dry] == [("reports", 1)]
+        assert s.get(Report, assessed.report.id) is not None
+    with db.session() as s:
+        retention.purge(s, ANALYST, {"reports": 730})
+    with db.session() as s:
+        gone = s.get(Report, assessed.report.id)
+        assert gone is None
+        assert s.scalars(select(ReportHash).where(
+            ReportHash.report_id == assessed.report.id)).first() is None
+        for kept in (waiting, held, recent):
+            assert s.get(Report, kept.report.id) is not None
