@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from safeguard.ads.phones import find_phones
 from safeguard.ads.records import Ad
+from safeguard.ads.text import word_trie
 
 # Kinds that identify who is behind an ad; linking compares these.
 LINKING_KINDS = frozenset({"phone", "email", "handle", "payment", "crypto", "image"})
@@ -38,12 +39,12 @@ _PLATFORMS = {
     "tiktok": "tiktok", "discord": "discord", "whatsapp": "whatsapp", "wa": "whatsapp",
 }
 _HANDLE = re.compile(
-    r"\b(" + "|".join(sorted(_PLATFORMS, key=len, reverse=True)) +
+    r"(?<!\w)(" + word_trie(_PLATFORMS) +
     r")\b\s*(?:[:\-=>]|id|me|at)?\s*[:\-]?\s*@?([A-Za-z][A-Za-z0-9_.]{2,29})", re.IGNORECASE)
 _BARE_HANDLE = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_.]{2,29})\b")
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9_]{2,19})\b")
 _PAYMENT = re.compile(
-    r"\b(venmo|paypal(?:\.me)?|cash\s?app|zelle|revolut|skrill)\b\s*(?:[:\-/]|me)?\s*[:/]?\s*"
+    r"(?<!\w)(venmo|paypal(?:\.me)?|cash\s?app|zelle|revolut|skrill)\b\s*(?:[:\-/]|me)?\s*[:/]?\s*"
     r"[@$]?([A-Za-z][A-Za-z0-9_.\-]{2,29})", re.IGNORECASE)
 _BTC = re.compile(r"\b([13][a-km-zA-HJ-NP-Z1-9]{25,34}|bc1[ac-hj-np-z02-9]{11,71})\b")
 _ETH = re.compile(r"\b(0x[a-fA-F0-9]{40})\b")

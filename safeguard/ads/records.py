@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -130,10 +131,21 @@ def make_ad(raw: Mapping[str, Any], *, default_site: str | None = None,
 
 def load_jsonl(source: Path | str | Iterable[bytes], **defaults: Any) -> LoadResult:
     """Load JSON lines. Blank lines are ignored; bad lines are reported by number."""
+    return next(iter_jsonl(source, chunk=sys.maxsize, **defaults))
+
+
+def iter_jsonl(source: Path | str | Iterable[bytes], *, chunk: int = 10_000,
+               **defaults: Any) -> Iterator[LoadResult]:
+    """JSON lines in parts of about `chunk` lines, so a corpus larger than memory streams.
+    Line numbers count from the start of the file and duplicates are found across parts;
+    at least one part is yielded."""
     lines: Iterable[bytes] = _read_lines(source) if isinstance(source, Path | str) else source
     result = LoadResult()
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
+        if len(result.ads) + len(result.errors) >= chunk:
+            yield result
+            result = LoadResult()
         if not line.strip():
             continue
         text, note = _decode(line)
@@ -148,7 +160,7 @@ def load_jsonl(source: Path | str | Iterable[bytes], **defaults: Any) -> LoadRes
             result.errors.append(LineError(number, "expected a JSON object"))
             continue
         _add(result, seen, number, raw, defaults)
-    return result
+    yield result
 
 
 def load_csv(source: Path | str | bytes, **defaults: Any) -> LoadResult:
@@ -249,4 +261,5 @@ def _parse_time(value: Any, problems: list[str]) -> datetime | None:
         return None
 
 
-__all__ = ["Ad", "LineError", "LoadResult", "MAX_TEXT_CHARS", "load_csv", "load_jsonl", "make_ad"]
+__all__ = ["Ad", "LineError", "LoadResult", "MAX_TEXT_CHARS", "iter_jsonl", "load_csv",
+           "load_jsonl", "make_ad"]

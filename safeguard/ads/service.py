@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from safeguard.ads.exports import EvidenceRow, LeadRow, NetworkRow
 from safeguard.ads.extract import LINKING_KINDS, Entity, extract
+from safeguard.ads.images import ImageGroups
 from safeguard.ads.indicators import DISCLAIMER, RuleSet, assess, default_rules
 from safeguard.ads.linking import LinkConfig, Signer, network_id
 from safeguard.ads.models import (
@@ -116,6 +117,13 @@ def ingest(session: Session, actor: Actor, ads: Sequence[Ad], *,
         records.append((row, ad, found, bands))
     records = _insert_ads(session, records)
     result.duplicates = len(ads) - len(records)
+    if any(e.kind == "image" for _, _, found, _ in records for e in found):
+        _serialise_linking(session)  # groups of photos grow in one order, like networks
+        groups = _image_groups(session, config)  # taken out of the cache until stored
+        records = [(row, ad, _with_image_groups(found, groups), bands)
+                   for row, ad, found, bands in records]
+    else:
+        groups = None
     # Bulk inserts (no unit of work per row): a batch of 1,000 ads has ~20,000 child rows.
     assessments: list[dict[str, Any]] = []
     entity_rows: list[dict[str, Any]] = []
@@ -134,6 +142,8 @@ def ingest(session: Session, actor: Actor, ads: Sequence[Ad], *,
                         (AdBand, band_rows)):
         if rows:
             session.execute(insert(model), rows)
+    if groups is not None:
+        _keep_image_groups(session, config, groups)
     result.new = len(records)
     if records:
         result.networks = link(session, [r[0].id for r in records], config)
@@ -212,24 +222,30 @@ def _text_links(session: Session, new: set[int], config: LinkConfig) -> set[int]
                 signatures[ad_id] = np.frombuffer(blob, dtype="<u4")
             if is_boilerplate:
                 boilerplate.add(ad_id)
-    # A text with very many near-duplicates is site boilerplate: it links nothing.
+    # Candidates confirmed on the signatures; a text with very many confirmed near-duplicates
+    # is site boilerplate and links nothing (judged on confirmed pairs: LSH candidates of an
+    # ordinary ad grow with the corpus).
+    confirmed: dict[int, dict[int, float]] = {}
     for ad, found in candidates.items():
-        if len(found) > config.text_cap:
+        others = sorted(o for o in found if o in signatures)
+        if ad not in signatures or not others:
+            confirmed[ad] = {}
+            continue
+        similarity = (np.stack([signatures[o] for o in others]) == signatures[ad]).mean(axis=1)
+        confirmed[ad] = {o: float(v) for o, v in zip(others, similarity.tolist(), strict=True)
+                         if v >= config.threshold}
+        if len(confirmed[ad]) > config.text_cap:
             boilerplate.add(ad)
     if boilerplate & new:
         session.execute(update(AdRecord).where(AdRecord.id.in_(sorted(boilerplate & new)))
                         .values(boilerplate=True), execution_options=_NO_SYNC)
     edges: dict[tuple[int, int], float] = {}
-    for ad, found in candidates.items():
+    for ad, near in confirmed.items():
         if ad in boilerplate:
             continue
-        for other in found - boilerplate:
-            pair = (min(ad, other), max(ad, other))
-            if pair in edges:
-                continue
-            value = float((signatures[ad] == signatures[other]).mean())
-            if value >= config.threshold:
-                edges[pair] = value
+        for other, value in near.items():
+            if other not in boilerplate:
+                edges.setdefault((min(ad, other), max(ad, other)), value)
     if edges:
         session.execute(insert(AdTextEdge), [{"ad_a": a, "ad_b": b, "similarity": round(s, 4)}
                                              for (a, b), s in sorted(edges.items())])
@@ -347,6 +363,7 @@ def purge_ads(session: Session, cutoff: datetime, *, dry_run: bool = False) -> i
         remaining.update(session.scalars(select(AdRecord.id).where(
             AdRecord.network_id.in_(chunk))))
     _recompute(session, remaining, affected, LinkConfig())
+    _IMAGE_GROUPS.clear()  # purged photos must not keep bridging groups in this process
     return count
 
 
@@ -523,7 +540,51 @@ def _entity_row(ad_id: int, e: Entity) -> dict[str, Any]:
             "span_end": e.span[1] if e.span else None, "source": e.source[:32],
             "obfuscated": e.obfuscated, "detail": e.detail[:300],
             # a value cut to fit the column must not link unrelated ads
-            "links": e.kind in LINKING_KINDS and e.status == "valid" and len(e.value) <= 300}
+            "links": (e.kind in LINKING_KINDS and e.status == "valid" and len(e.value) <= 300
+                      # a photo links through its group's representative (image_match rows)
+                      and not (e.kind == "image" and e.source == "image_hashes"))}
+
+
+# Per database and radius: the groups of near-identical photos and the last entity row read.
+# Refreshed from `ad_entities` (rows of source "image_match": own hash -> representative) under
+# the linking lock, so every process sees the groups in the order they were stored.
+# The last row read is remembered with its hash: if that row is gone or different (retention,
+# a rolled-back batch, a recreated database), the groups are rebuilt from the table.
+_IMAGE_GROUPS: dict[tuple[str, int], tuple[ImageGroups, int, str]] = {}
+
+
+def _image_groups(session: Session, config: LinkConfig) -> ImageGroups:
+    bind = session.get_bind()
+    cache_key = (bind.engine.url.render_as_string(hide_password=True), config.image_radius)
+    groups, last, last_raw = _IMAGE_GROUPS.pop(cache_key, (None, 0, ""))
+    if groups is None or (last and session.scalar(select(AdEntity.raw).where(
+            AdEntity.id == last, AdEntity.source == "image_match")) != last_raw):
+        groups, last, last_raw = ImageGroups(config.image_radius), 0, ""
+    rows = session.execute(select(AdEntity.id, AdEntity.raw, AdEntity.value).where(
+        AdEntity.source == "image_match", AdEntity.id > last).order_by(AdEntity.id)).all()
+    groups.load((raw, value) for _, raw, value in rows)
+    return groups
+
+
+def _keep_image_groups(session: Session, config: LinkConfig, groups: ImageGroups) -> None:
+    """Cache the groups with the newest stored row: if this transaction rolls back, that row
+    is missing next time and the groups are rebuilt without what it added."""
+    bind = session.get_bind()
+    cache_key = (bind.engine.url.render_as_string(hide_password=True), config.image_radius)
+    newest = session.execute(select(AdEntity.id, AdEntity.raw).where(
+        AdEntity.source == "image_match").order_by(AdEntity.id.desc()).limit(1)).first()
+    if newest is not None:
+        _IMAGE_GROUPS[cache_key] = (groups, newest[0], newest[1])
+
+
+def _with_image_groups(found: list[Entity], groups: ImageGroups) -> list[Entity]:
+    hashes = sorted({e.value for e in found if e.kind == "image" and e.source == "image_hashes"})
+    if not hashes:
+        return found
+    return found + [Entity("image", m.representative, None, m.hash, source="image_match",
+                           detail=("same photo" if m.distance == 0 else
+                                   f"near-identical photo ({m.distance} bits)"))
+                    for m in groups.add(hashes)]
 
 
 def _link_keys(session: Session, ads: set[int]) -> list[tuple[str, str]]:

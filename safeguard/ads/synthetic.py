@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import phonenumbers
@@ -143,25 +144,33 @@ _LANG_WORDS = {
 def generate(count: int, *, seed: int = 7, network_share: float = 0.4,
              hub_share: float = 0.01) -> list[PlantedAd]:
     """`count` ads; about `network_share` of them in planted networks of 2 to 20 ads."""
+    return list(iter_generate(count, seed=seed, network_share=network_share,
+                              hub_share=hub_share))
+
+
+def iter_generate(count: int, *, seed: int = 7, network_share: float = 0.4,
+                  hub_share: float = 0.01) -> Iterator[PlantedAd]:
+    """The ads of `generate`, one at a time (a million of them need not sit in memory)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic test data, not security
-    ads: list[PlantedAd] = []
+    made = 0
     _, hub_national = random_phone(rng)
     network = 0
-    while len(ads) < count:
+    while made < count:
         if rng.random() < network_share / 5:  # networks average ~11 ads, singletons 1
-            size = min(rng.randint(2, 20), count - len(ads))
+            size = min(rng.randint(2, 20), count - made)
             base = _new_template(rng)
             phones = [random_phone(rng) for _ in range(rng.randint(1, 2))]
             for _ in range(size):
                 template = _vary(base, rng.randint(1, 4), rng)
                 with_phone = rng.random() < 0.7
-                ads.append(_make(len(ads), template, phones if with_phone else [], network,
-                                 rng, hub_national, hub_share))
+                yield _make(made, template, phones if with_phone else [], network,
+                            rng, hub_national, hub_share)
+                made += 1
             network += 1
         else:
-            ads.append(_make(len(ads), _new_template(rng), [random_phone(rng)], -1, rng,
-                             hub_national, hub_share))
-    return ads[:count]
+            yield _make(made, _new_template(rng), [random_phone(rng)], -1, rng,
+                        hub_national, hub_share)
+            made += 1
 
 
 def _new_template(rng: random.Random) -> _Template:

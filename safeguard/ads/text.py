@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from html.parser import HTMLParser
+from typing import Any
 
 MAX_TEXT_CHARS = 20_000
 _TAG_HINT = re.compile(r"<[a-zA-Z/!]|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
@@ -13,6 +15,12 @@ _BLOCK_TAGS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript"})
 # Invisible characters used to break up numbers and words; dropped before matching.
 INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3\u180e")
+# Look-alikes NFKC leaves alone: emoji and enclosed letters used for O (read as 0 next to digits).
+_LOOK_ALIKES = {"\U0001f17e": "O", "\U0001f15e": "O", "\U0001f13e": "O", "\u2b55": "O",
+                "\U0001f1f4": "O", "\u24c4": "O", "\u24de": "o",
+                # the katakana prolonged sound mark is a word character that reads as a dash
+                "\u30fc": "-", "\uff70": "-"}
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -79,18 +87,46 @@ def fold(text: str) -> tuple[str, list[int] | None]:
         return text, None
     out: list[str] = []
     offsets: list[int] = []
-    for index, char in enumerate(text):
-        if char.isascii():
-            out.append(char)
-            offsets.append(index)
-            continue
-        if char in INVISIBLE:
-            continue
-        for folded in unicodedata.normalize("NFKC", char):
-            if not folded.isascii() and folded.isdigit():
-                value = unicodedata.digit(folded, None)
-                folded = str(value) if value is not None else folded
-            for piece in folded:
-                out.append(piece)
-                offsets.append(index)
+    done = 0
+    for run in _NON_ASCII_RUN.finditer(text):  # ASCII stretches between runs are copied whole
+        start, end = run.span()
+        out.append(text[done:start])
+        offsets.extend(range(done, start))
+        done = end
+        for index in range(start, end):
+            char = text[index]
+            if char in INVISIBLE:
+                continue
+            for folded in unicodedata.normalize("NFKC", _LOOK_ALIKES.get(char, char)):
+                if not folded.isascii() and folded.isdigit():
+                    value = unicodedata.digit(folded, None)
+                    folded = str(value) if value is not None else folded
+                out.append(folded)
+                offsets.extend([index] * len(folded))
+    out.append(text[done:])
+    offsets.extend(range(done, len(text)))
     return "".join(out), offsets
+
+
+def word_trie(words: Iterable[str]) -> str:
+    """A regular expression alternation of `words` shaped as a trie ("c(?:ero|inco)|...").
+
+    Python's `re` tries each branch of a flat alternation at every position; sharing prefixes
+    makes a failed attempt cost one character test instead of one per word."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _trie_body(trie)
+
+
+def _trie_body(node: dict[str, Any]) -> str:
+    branches = [re.escape(char) + _trie_body(child)
+                for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    if "" in node:
+        return "(?:" + "|".join(branches) + ")?"
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -20,6 +22,7 @@ from rich.table import Table
 
 from safeguard.ads import service
 from safeguard.ads.exports import (
+    LeadRow,
     lead_from,
     leads_csv,
     leads_jsonl,
@@ -30,7 +33,7 @@ from safeguard.ads.exports import (
 from safeguard.ads.extract import Entity, extract
 from safeguard.ads.indicators import DISCLAIMER, assess, default_rules, load_rules
 from safeguard.ads.linking import Linker
-from safeguard.ads.records import Ad, LoadResult, load_csv, load_jsonl
+from safeguard.ads.records import Ad, LoadResult, iter_jsonl, load_csv
 from safeguard.cli.common import cli_actor, console, err_console, friendly_errors, open_db
 from safeguard.errors import InvalidInput
 
@@ -44,7 +47,10 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=err_console)
 
 
-def _load(file: Path, fmt: str, site: str | None, region: str | None) -> LoadResult:
+def _load(file: Path, fmt: str, site: str | None, region: str | None
+          ) -> tuple[Iterator[LoadResult], int]:
+    """Parts of the input (JSON lines stream in parts of 10,000 lines; a CSV file is one part)
+    and the number of lines, for the progress bars."""
     if not file.is_file():
         raise InvalidInput(f"{file} is not a file")
     kind = fmt if fmt != "auto" else ("csv" if file.suffix.lower() == ".csv" else "jsonl")
@@ -53,34 +59,48 @@ def _load(file: Path, fmt: str, site: str | None, region: str | None) -> LoadRes
     if region is not None and not (len(region) == 2 and region.isalpha()):
         raise InvalidInput(f"--region must be a two-letter ISO code, got {region!r}")
     defaults = {"default_site": site, "default_region": region.upper() if region else None}
-    return (load_csv(file, **defaults) if kind == "csv" else load_jsonl(file, **defaults))
+    if kind == "csv":
+        loaded = load_csv(file, **defaults)
+        return iter([loaded]), len(loaded.ads)
+    with file.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return iter_jsonl(file, default_site=site,
+                      default_region=region.upper() if region else None), lines
 
 
-def _report_input(result: LoadResult) -> None:
-    for error in result.errors[:_SHOWN_ERRORS]:
-        err_console.print(f"[yellow]skipped line {error.line}:[/] {escape(error.message)}")
-    if len(result.errors) > _SHOWN_ERRORS:
-        err_console.print(f"[yellow]… and {len(result.errors) - _SHOWN_ERRORS} more bad "
-                          "lines[/]")
-    for note in result.notes[:_SHOWN_ERRORS]:
-        err_console.print(f"[dim]note: {escape(note)}[/]")
-    err_console.print(f"read {len(result.ads):,} ads; skipped {result.skipped:,} bad line(s); "
-                      f"{result.duplicates:,} duplicate(s) in the file ignored")
+class _InputReport:
+    """Bad lines and notes as they stream in (the first 20 of each), and the totals."""
+
+    def __init__(self) -> None:
+        self.ads = self.skipped = self.duplicates = self.notes = 0
+
+    def add(self, part: LoadResult) -> None:
+        for error in part.errors[:max(0, _SHOWN_ERRORS - self.skipped)]:
+            err_console.print(f"[yellow]skipped line {error.line}:[/] {escape(error.message)}")
+        for note in part.notes[:max(0, _SHOWN_ERRORS - self.notes)]:
+            err_console.print(f"[dim]note: {escape(note)}[/]")
+        self.ads += len(part.ads)
+        self.skipped += part.skipped
+        self.duplicates += part.duplicates
+        self.notes += len(part.notes)
+
+    def summary(self) -> None:
+        if self.skipped > _SHOWN_ERRORS:
+            err_console.print(f"[yellow]… and {self.skipped - _SHOWN_ERRORS} more bad lines[/]")
+        err_console.print(f"read {self.ads:,} ads; skipped {self.skipped:,} bad line(s); "
+                          f"{self.duplicates:,} duplicate(s) in the file ignored")
 
 
-def _extract(ads: list[Ad], scheduler: str | None, workers: int, progress: Progress,
-             task: TaskID) -> Iterator[list[Entity]]:
-    if scheduler is None:
+def _extract(ads: list[Ad], client: Any, progress: Progress, task: TaskID
+             ) -> Iterator[list[Entity]]:
+    if client is None:
         for ad in ads:
             yield extract(ad)
             progress.advance(task)
         return
     from safeguard.jobs.ads import extract_on_dask
-    from safeguard.jobs.scan import dask_client
 
-    target = None if scheduler == "local" else scheduler
-    with dask_client(target, workers) as client:
-        yield from extract_on_dask(client, ads, on_done=lambda n: progress.advance(task, n))
+    yield from extract_on_dask(client, ads, on_done=lambda n: progress.advance(task, n))
 
 
 @app.command("scan")
@@ -118,37 +138,64 @@ def scan(file: Annotated[Path, typer.Argument(help="Ads as JSON lines (.jsonl) o
     if not 0 <= min_score <= 1:
         raise InvalidInput("--min-score must be between 0 and 1")
     ruleset = load_rules(rules) if rules is not None else default_rules()
-    loaded = _load(file, fmt, site, region)
-    _report_input(loaded)
-    ads = loaded.ads
+    parts, lines = _load(file, fmt, site, region)
+    report = _InputReport()
     linker = Linker()
-    found: list[list[Entity]] = []
-    with _progress() as progress:
-        extract_task = progress.add_task("extracting entities", total=len(ads))
-        link_task = progress.add_task("linking", total=len(ads))
+    # Per ad only its lead (score, reasons, identifiers) and title are kept; the input streams
+    # in parts and entities are dropped once an ad is linked (and stored).
+    leads: list[LeadRow] = []
+    title_of: dict[str, str] = {}
+    stored_networks: set[str] | None = set() if store else None
+    with ExitStack() as stack:
+        db = open_db() if store else None
+        if db is not None:
+            stack.callback(db.dispose)
+        client = None
+        if scheduler is not None:
+            from safeguard.jobs.scan import dask_client
+
+            client = stack.enter_context(
+                dask_client(None if scheduler == "local" else scheduler, workers))
+        progress = stack.enter_context(_progress())
+        extract_task = progress.add_task("extracting entities", total=lines)
+        link_task = progress.add_task("linking" + (" and storing" if store else ""),
+                                      total=lines)
         pending_ads: list[Ad] = []
         pending: list[list[Entity]] = []
-        for entities in _extract(ads, scheduler, workers, progress, extract_task):
-            found.append(entities)
-            pending_ads.append(ads[len(found) - 1])
-            pending.append(entities)
-            if len(pending) >= 1000:
-                linker.add(pending_ads, pending)
-                progress.advance(link_task, len(pending))
-                pending_ads, pending = [], []
-        linker.add(pending_ads, pending)
-        progress.advance(link_task, len(pending))
-        assessments = [assess(ad, f, ruleset) for ad, f in zip(ads, found, strict=True)]
-        stored_networks = _store(ads, found, progress) if store else None
+
+        def flush() -> None:
+            linker.add(pending_ads, pending)
+            if db is not None and stored_networks is not None and pending_ads:
+                with db.session() as session:
+                    result = service.ingest(session, cli_actor(), pending_ads,
+                                            entities=pending, rules=ruleset)
+                stored_networks.update(result.networks)
+            progress.advance(link_task, len(pending))
+            pending_ads.clear()
+            pending.clear()
+
+        for part in parts:
+            report.add(part)
+            for ad, entities in zip(part.ads, _extract(part.ads, client, progress,
+                                                       extract_task), strict=True):
+                leads.append(lead_from(ad, entities, assess(ad, entities, ruleset), None))
+                title_of[ad.key] = ad.title
+                pending_ads.append(ad)
+                pending.append(entities)
+                if len(pending) >= service.MAX_BATCH:
+                    flush()
+        flush()
+        progress.update(extract_task, completed=lines)
+        progress.update(link_task, completed=lines)
+    report.summary()
     found_networks = linker.networks()
     network_of = {key: n.id for n in found_networks for key in n.ads}
-    score_of = {ad.key: a.score for ad, a in zip(ads, assessments, strict=True)}
-    title_of = {ad.key: ad.title for ad in ads}
+    score_of = {f"{lead.site}:{lead.ad_id}": lead.score for lead in leads}
     if out is not None:
-        leads = sorted((lead_from(ad, f, a, network_of.get(ad.key))
-                        for ad, f, a in zip(ads, found, assessments, strict=True)
-                        if a.score >= min_score), key=lambda r: (-r.score, r.site, r.ad_id))
-        chunks = leads_csv(leads) if out.suffix.lower() == ".csv" else leads_jsonl(leads)
+        chosen = sorted((replace(lead, network=network_of.get(f"{lead.site}:{lead.ad_id}"))
+                         for lead in leads if lead.score >= min_score),
+                        key=lambda r: (-r.score, r.site, r.ad_id))
+        chunks = leads_csv(chosen) if out.suffix.lower() == ".csv" else leads_jsonl(chosen)
         with out.open("w", encoding="utf-8", newline="") as handle:
             handle.writelines(chunks)
     if networks is not None:
@@ -159,10 +206,10 @@ def scan(file: Annotated[Path, typer.Argument(help="Ads as JSON lines (.jsonl) o
         else:
             networks.write_text(networks_json(rows), encoding="utf-8")
     table = Table("measure", "value", title=f"Ads in {file.name}")
-    table.add_row("ads processed", f"{len(ads):,}")
-    table.add_row("bad lines skipped", f"{loaded.skipped:,}")
-    table.add_row("duplicates ignored", f"{loaded.duplicates:,}")
-    table.add_row("leads scored >= 0.5", f"{sum(a.score >= 0.5 for a in assessments):,}")
+    table.add_row("ads processed", f"{report.ads:,}")
+    table.add_row("bad lines skipped", f"{report.skipped:,}")
+    table.add_row("duplicates ignored", f"{report.duplicates:,}")
+    table.add_row("leads scored >= 0.5", f"{sum(lead.score >= 0.5 for lead in leads):,}")
     table.add_row("networks (>= 2 ads)", f"{len(found_networks):,}")
     table.add_row("largest network", f"{len(found_networks[0].ads) if found_networks else 0:,}")
     table.add_row("hub values capped", ", ".join(sorted(linker.hubs)[:5]) or "none")
@@ -170,23 +217,6 @@ def scan(file: Annotated[Path, typer.Argument(help="Ads as JSON lines (.jsonl) o
         table.add_row("networks created or changed in the store", f"{len(stored_networks):,}")
     console.print(table)
     console.print(f"[dim]{DISCLAIMER}[/]")
-
-
-def _store(ads: list[Ad], found: list[list[Entity]], progress: Progress) -> set[str]:
-    task = progress.add_task("storing and linking", total=len(ads))
-    touched: set[str] = set()
-    db = open_db()
-    try:
-        for start in range(0, len(ads), service.MAX_BATCH):
-            with db.session() as session:
-                result = service.ingest(session, cli_actor(),
-                                        ads[start:start + service.MAX_BATCH],
-                                        entities=found[start:start + service.MAX_BATCH])
-            touched.update(result.networks)
-            progress.advance(task, result.received)
-    finally:
-        db.dispose()
-    return touched
 
 
 @app.command("export")

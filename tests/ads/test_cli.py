@@ -112,9 +112,11 @@ def test_extraction_on_a_dask_cluster_matches_local(tmp_path: Path) -> None:
     from safeguard.jobs.ads import extract_on_dask
 
     ads = [p.ad for p in generate(60, seed=1)]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+    # Worker processes and a TCP scheduler: what `--scheduler tcp://host:8786` talks to.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
+        assert cluster.scheduler_address.startswith("tcp://")
         done: list[int] = []
         found = list(extract_on_dask(client, ads, ads_per_task=7, in_flight=3,
                                      on_done=done.append))

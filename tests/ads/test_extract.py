@@ -96,3 +96,12 @@ def test_extraction_never_crashes(text):
 def test_any_email_spelling_normalises_back(user, host, tld, at, dot):
     _, found = entities(f"Contact {user}{at}{host}{dot}{tld} for bookings")
     assert f"{user}@{host}.{tld}" in values(found, "email")
+
+
+def test_urls_are_normalised_with_spans():
+    text = "See https://Example.com/Book?x=1, or www.tidy-homes.co.uk/ and http://a.io."
+    _, found = entities(text)
+    urls = [e for e in found if e.kind == "url"]
+    assert [e.value for e in urls] == ["example.com/book?x=1", "tidy-homes.co.uk", "a.io"]
+    assert [text[e.span[0]:e.span[1]] for e in urls] == [
+        "https://Example.com/Book?x=1", "www.tidy-homes.co.uk/", "http://a.io"]

@@ -89,3 +89,82 @@ def test_template_view_of_identical_texts_has_no_slots():
     view = template_view(["a b c", "a b c"])
     assert view.template == "a b c"
     assert view.slots == ()
+
+
+def _flip(hex_hash: str, bits: list[int]) -> str:
+    value = int(hex_hash, 16)
+    for bit in bits:
+        value ^= 1 << bit
+    return f"{value:064x}"
+
+
+def test_near_identical_photos_link_through_the_pdq_index():
+    rng = random.Random(5)
+    photo = f"{rng.getrandbits(256):064x}"
+    reposted = _flip(photo, rng.sample(range(256), 20))  # re-encoded: 20 bits moved
+    again = _flip(reposted, rng.sample(range(256), 25))  # near the repost, 45 from the first
+    other = _flip(photo, rng.sample(range(256), 60))  # another photo
+    ads = [ad(1, "Window cleaning in Leeds", image_hashes=[photo]),
+           ad(2, "Piano lessons for adults on Sundays", image_hashes=[reposted]),
+           ad(3, "Dog walking every morning in the park", image_hashes=[again]),
+           ad(4, "Bookkeeping help for small firms", image_hashes=[other])]
+    linker = link(ads)
+    [network] = linker.networks()
+    assert network.ads == ("s:1", "s:2", "s:3")
+    [evidence] = network.evidence
+    assert (evidence.kind, evidence.value) == ("image", photo)  # the group's first photo
+    exact = link(ads, LinkConfig(image_radius=0))
+    assert exact.networks() == []
+
+
+# Written by hand, unlike the benchmark's generator: other sentence shapes, slots that are
+# phrases, and unrelated ads that share the stock phrases of the genre.
+HELD_OUT_TEMPLATE = (
+    "Hello, my name is {name} and I have just moved to {city}. I offer {service} in a {adj} "
+    "and private setting, with towels and fresh drinks provided. Appointments from {start} "
+    "until late, discreet parking at the back of the building. New faces welcome, regulars "
+    "get a small discount on {day}. Message me first, no withheld numbers please.")
+SLOT_VALUES = {"name": ["Anna", "Maria", "Lena", "Sofia"],
+               "city": ["Leeds", "Derby", "Hull", "Bath"],
+               "service": ["relaxing massage", "sports therapy", "reflexology", "hot stones"],
+               "adj": ["calm", "clean", "quiet", "warm"],
+               "start": ["9 am", "10 am", "noon", "2 pm"],
+               "day": ["Mondays", "Tuesdays", "Sundays", "weekdays"]}
+STOCK = ["Message me first, no withheld numbers please.", "New faces welcome.",
+         "Appointments from 9 am until late.", "Discreet parking available."]
+
+
+def test_held_out_template_links_at_every_slot_count_and_stock_phrases_do_not():
+    rng = random.Random(3)
+    base = {slot: values[0] for slot, values in SLOT_VALUES.items()}
+    ads = [ad(0, HELD_OUT_TEMPLATE.format(**base))]
+    for changed in (1, 2, 3, 4):
+        for copy in range(2):
+            values = dict(base)
+            for slot in rng.sample(sorted(SLOT_VALUES), changed):
+                values[slot] = rng.choice(SLOT_VALUES[slot][1:])
+            ads.append(ad(changed * 10 + copy, HELD_OUT_TEMPLATE.format(**values)))
+    unrelated = [
+        "Tidy house cleaning in Leeds by a careful team. " + " ".join(STOCK),
+        "Maths tutoring for all ages, exam practice included. " + " ".join(STOCK[:3]),
+        "Mobile bicycle repairs at your door, spare parts in the van. " + " ".join(STOCK[1:]),
+    ]
+    ads += [ad(100 + i, text) for i, text in enumerate(unrelated)]
+    networks = link(ads).networks()
+    assert [set(n.ads) for n in networks] == [{a.key for a in ads[:9]}]
+
+
+def test_boilerplate_is_judged_on_confirmed_near_duplicates_not_candidates():
+    base = ("Friendly {} service in {} open on weekdays with calm staff and free parking "
+            "nearby please book a visit today and enjoy a quiet afternoon with us")
+    similar = [ad(i, base.format(service, city)) for i, (service, city) in
+               enumerate([("ironing", "Leeds"), ("cleaning", "York"), ("tutoring", "Hull")])]
+    copy = ad(9, base.format("ironing", "Leeds"))
+    # At 0.95 the three texts are LSH candidates of one another but not confirmed; the copy
+    # has three candidates (over the cap of 1) and one confirmed twin, so it still links.
+    linker = link([*similar, copy], LinkConfig(threshold=0.95, text_cap=1))
+    assert [n.ads for n in linker.networks()] == [("s:0", "s:9")]
+    # Confirmed near-duplicates over the cap make a text boilerplate: it links nothing.
+    copies = [ad(20 + i, base.format("ironing", "Leeds")) for i in range(4)]
+    capped = link(copies, LinkConfig(text_cap=2))
+    assert [n.ads for n in capped.networks()] == [("s:20", "s:21", "s:22")]

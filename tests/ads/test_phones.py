@@ -1,6 +1,7 @@
 import random
 
 import phonenumbers
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +77,67 @@ def test_never_crashes_and_spans_are_inside_the_text(text):
         assert match.status in ("valid", "possible")
         if match.status == "valid":
             assert phonenumbers.is_valid_number(phonenumbers.parse(match.value))
+
+
+# Phrasings written by hand, none produced by synthetic.write_phone (the benchmark's styles):
+# the decoder must generalise beyond the corpus it is measured on.
+HELD_OUT = [
+    ("call 2O1-555-Ol23 today", "US", "+12015550123"),
+    ("text me at two oh one, five five five, oh one two three", "US", "+12015550123"),
+    ("TWO ZERO ONE FIVE FIVE FIVE ZERO ONE TWO THREE", "US", "+12015550123"),
+    ("Two-Zero-One Five-Five-Five Zero-One-Two-Three", "US", "+12015550123"),
+    ("2 0 1 . 5 5 5 . 0 1 2 3", "US", "+12015550123"),
+    ("201 fivefivefive 0123", "US", "+12015550123"),
+    ("deux zero un cinq cinq cinq zero un deux trois", "US", "+12015550123"),
+    ("２０１ー５５５ー０１２３", "US", "+12015550123"),
+    ("②⓪① ⑤⑤⑤ ⓪①②③", "US", "+12015550123"),
+    ("2.0.1-5.5.5-0.1.2.3", "US", "+12015550123"),
+    ("201 5five5 0one23", "US", "+12015550123"),
+    ("Two01-555-Zero123", "US", "+12015550123"),
+    ("2o1-5s5-0123", "US", "+12015550123"),
+    ("2\U0001f17e\ufe0f1 555 \U0001f17e\ufe0f123", "US", "+12015550123"),
+    ("two.zero.one.five.five.five.zero.one.two.three", "US", "+12015550123"),
+    ("2_0_1_5_5_5_0_1_2_3", "US", "+12015550123"),
+    ("cell: 201 - 555 - zero one two three", "US", "+12015550123"),
+    ("٢٠١٥٥٥٠١٢٣", "US", "+12015550123"),
+    ("SEVEN OH TWO five five five 0123", "US", "+17025550123"),
+    ("oh seven nine one one, one two three, four five six", "GB", "+447911123456"),
+    ("0044 7911 123 456", "GB", "+447911123456"),
+    ("06 12 34 56 78", "FR", "+33612345678"),
+    ("zero six un deux trois quatre cinq six sept huit", "FR", "+33612345678"),
+    ("seis uno dos tres cuatro cinco seis siete ocho", "ES", "+34612345678"),
+]
+
+
+@pytest.mark.parametrize(("text", "region", "expected"), HELD_OUT)
+def test_held_out_obfuscations_decode_to_e164(text: str, region: str, expected: str) -> None:
+    assert expected in valid(text, region)
+
+
+@pytest.mark.parametrize("text", [
+    "Open 9 to 5, 7 days a week, 30 minutes from 2019 prices",
+    "Prices 80 100 150 200 250",
+    "one of the two best in town, five stars, since one day",
+    "Order no. 12345678 shipped 2024-05-06",
+    "On sale: 2 for 10, 3 for 15, 4 for 20 until 31.12.2024",
+    "Room 101, floor 5, building 55, the 1990s and 2000s, 2nd and 3rd floors",
+])
+def test_ordinary_numbers_are_not_valid_phones(text: str) -> None:
+    assert valid(text) == []
+
+
+@pytest.mark.parametrize(("text", "region", "expected"), [
+    ("zéro six douze trente-quatre cinquante-six soixante-dix-huit", "FR", "+33612345678"),
+    ("zéro sept quatre-vingt-dix-huit soixante et onze vingt et un quatre-vingts", "FR",
+     "+33798712180"),
+    ("seis doce treinta y cuatro cincuenta y seis setenta y ocho", "ES", "+34612345678"),
+    ("two oh one, five fifty five, zero one twenty three", "US", "+12015550123"),
+])
+def test_numbers_read_in_pairs(text: str, region: str, expected: str) -> None:
+    assert valid(text, region) == [expected]
+
+
+def test_tens_words_in_ordinary_sentences_are_not_phones() -> None:
+    text = ("Open twenty four hours, seven days, ten minutes from the station since nineteen "
+            "ninety; twelve years of practice, fifteen happy clients, thirty minute sessions")
+    assert find_phones(text, "US") == []

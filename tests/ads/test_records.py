@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from safeguard.ads.records import load_csv, load_jsonl, make_ad
+from safeguard.ads.records import iter_jsonl, load_csv, load_jsonl, make_ad
 from safeguard.ads.text import MAX_TEXT_CHARS
 from safeguard.errors import InvalidInput
 
@@ -73,3 +73,14 @@ def test_invalid_record_names_every_problem():
     for part in ("site is missing", "id is missing", "text must be a string", "posted_at",
                  "image hash"):
         assert part in message
+
+
+def test_jsonl_streams_in_parts_with_file_line_numbers_and_duplicates_across_parts():
+    lines = [json.dumps({"site": "a", "id": str(i % 7), "text": "Ironing"}).encode()
+             for i in range(10)]
+    lines.insert(5, b"{broken")
+    parts = list(iter_jsonl(lines, chunk=3))
+    assert len(parts) > 2
+    assert [ad.ad_id for part in parts for ad in part.ads] == [str(i) for i in range(7)]
+    assert [e.line for part in parts for e in part.errors] == [6]
+    assert sum(part.duplicates for part in parts) == 3

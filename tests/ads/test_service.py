@@ -261,3 +261,32 @@ def test_concurrent_batches_link_into_one_network(db: Database) -> None:
     assert len(members) == 13 and nid == service.network_id(["s:0"])
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(AdRecord)) == 13
+
+
+def test_near_identical_photos_link_in_the_store_like_in_memory(db: Database) -> None:
+    rng = __import__("random").Random(11)
+    photos = [rng.getrandbits(256) for _ in range(3)]
+
+    def moved(value: int, bits: int) -> str:
+        for bit in rng.sample(range(256), bits):
+            value ^= 1 << bit
+        return f"{value:064x}"
+
+    texts = ["Ironing done quickly", "Gardening on weekends", "Tutoring for maths exams",
+             "Carpet cleaning service", "Baking classes downtown", "Painting and decorating",
+             "Bicycle repairs while you wait", "Cooking lessons at home", "Dog walking daily"]
+    ads = [ad(i, text, image_hashes=[moved(photos[i % 3], i % 9)])
+           for i, text in enumerate(texts)]
+    for start in (0, 4, 7):  # three batches: the groups are read back from the store
+        with db.session() as s:
+            service.ingest(s, ROOT, ads[start:{0: 4, 4: 7, 7: 9}[start]])
+    linker = Linker()
+    linker.add(ads, [extract(a) for a in ads])
+    expected = [(n.id, n.ads) for n in linker.networks()]
+    assert len(expected) == 3 and all(len(members) == 3 for _, members in expected)
+    assert networks(db) == expected
+    with db.session() as s:
+        view = service.get_network(s, expected[0][0])
+        assert {e.kind for e in view.row.evidence} == {"image"}
+        details = set(s.scalars(select(AdEntity.detail).where(AdEntity.source == "image_match")))
+    assert "same photo" in details and any("bits" in d for d in details)
