@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from safeguard.media import _pdq_kernels as kernels
 from safeguard.media import bank_variants, hamming_hex, pdq_from_pixels, query_variants
-from safeguard.media.pdq import pdq_from_luma, pdq_sampled_from_luma
+from safeguard.media.pdq import _DCT, dct_from_luma, pdq_from_luma, pdq_sampled_from_luma
 from safeguard.media.variants import (
     BANK_CROPS,
     BANK_ROTATIONS,
@@ -39,9 +39,22 @@ def test_sampled_filter_equals_reference_up_to_rounding(seed: int, h: int, w: in
     luma = (luma - luma.min()) / max(float(np.ptp(luma)), 1.0) * 255
     expected, quality = pdq_from_luma(luma)
     value, sampled_quality = pdq_sampled_from_luma(luma)
-    # Only a coefficient tying the median could flip; the sums differ in the last bits.
-    assert hamming_hex(value, expected) <= 2
     assert abs(sampled_quality - quality) <= 1
+    if (h, w) == (64, 64):  # the reference does not filter a 64x64 input; both take its path
+        assert value == expected
+        return
+    # The 16x16 DCT blocks agree up to float rounding ...
+    reference, _ = dct_from_luma(luma)
+    row_start, row_weights = kernels.tent_weights(h)
+    col_start, col_weights = kernels.tent_weights(w)
+    sampled, _ = kernels.dct16_and_quality_sampled(
+        luma.astype(np.float32), _DCT, row_start, row_weights, col_start, col_weights)
+    tolerance = 1e-4 * max(1.0, float(np.abs(reference).max()))
+    assert np.allclose(sampled, reference, rtol=0, atol=tolerance)
+    # ... so a hash bit can differ only for a coefficient within rounding of the median (a
+    # picture a few pixels high has dozens of coefficients tied at ~0 with the median).
+    ties = int((np.abs(reference - np.median(reference)) <= 2 * tolerance).sum())
+    assert hamming_hex(value, expected) <= max(2, ties)
 
 
 def test_sampled_filter_reads_crop_views_without_copying_them() -> None:
