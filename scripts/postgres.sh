@@ -129,6 +129,9 @@ synchronous_commit = off
 full_page_writes = off
 shared_buffers = 128MB
 log_min_messages = warning
+# Test databases live seconds; an autovacuum worker on one makes DROP DATABASE ... WITH (FORCE)
+# fail for a non-superuser ("must be a member of the role whose process is being terminated").
+autovacuum = off
 CONF
     # trust on the socket and on loopback only; nothing else may connect.
     as_pg tee "$PGDATA_DIR/pg_hba.conf" >/dev/null <<'HBA'

@@ -18,6 +18,7 @@ or, as a context manager, ``with postgres_database(template) as url: ...``.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
 ENV_VAR = "SAFEGUARD_TEST_POSTGRES_URL"
@@ -39,12 +41,21 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def admin_execute(url: str, sql: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
+def admin_execute(url: str, sql: str, *, attempts: int = 5) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE need that). A DROP ...
+    WITH (FORCE) that meets an autovacuum worker (a server started before autovacuum was
+    switched off in scripts/postgres.sh) is refused for lack of privilege: try again shortly."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
-        with engine.connect() as conn:
-            conn.execute(text(sql))
+        for attempt in range(attempts):
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text(sql))
+                return
+            except ProgrammingError as exc:
+                if "pg_signal_backend" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     finally:
         engine.dispose()
 
