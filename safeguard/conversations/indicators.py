@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -153,31 +154,26 @@ class IndicatorMatcher:
         by_word: dict[str, dict[tuple[str, int, str, float], list[str]]] = defaultdict(
             lambda: defaultdict(list))
         anywhere: dict[tuple[str, int, str, float], list[str]] = defaultdict(list)
+
+        def index(key: tuple[str, int, str, float], sources: Sequence[str]) -> None:
+            for src in sources:
+                rx = expand(src)
+                words = first_words(rx)
+                if words is None:
+                    anywhere[key].append(rx)
+                else:
+                    for w in words:
+                        by_word[w][key].append(rx)
+
         for fam in self.lexicon.families:
             for lang, sources in fam.patterns.items():
-                key = (fam.name, fam.stage, lang, fam.weight)
-                for src in sources:
-                    rx = expand(src)
-                    words = first_words(rx)
-                    if words is None:
-                        anywhere[key].append(rx)
-                    else:
-                        for w in words:
-                            by_word[w][key].append(rx)
+                index((fam.name, fam.stage, lang, fam.weight), sources)
         # parts of composed families, indexed the same way; stage -1 marks a part
         self._compositions = {c.family: c for c in self.lexicon.compositions}
         for comp in self.lexicon.compositions:
             for part, langs in comp.parts.items():
                 for lang, sources in langs.items():
-                    key = (f"{comp.family}/{part}", -1, lang, 0.0)
-                    for src in sources:
-                        rx = expand(src)
-                        words = first_words(rx)
-                        if words is None:
-                            anywhere[key].append(rx)
-                        else:
-                            for w in words:
-                                by_word[w][key].append(rx)
+                    index((f"{comp.family}/{part}", -1, lang, 0.0), sources)
 
         def compile_(sources: list[str]) -> re.Pattern[str]:
             return re.compile("(?:" + "|".join(f"(?:{s})" for s in sources) + r")\b")

@@ -5,34 +5,16 @@ keyboard only where it matters; axe-core clean on every page; screenshots saved.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import text
 
 from safeguard.db.engine import Database
 from safeguard.web.portal_guard import POW_BITS, pow_ok
 from tests.support.browser import assert_accessible, screenshot
-from tests.support.live_server import make_settings, serve_app
-
-
-@pytest.fixture
-def portal(tmp_path: Path) -> Iterator[tuple[str, Database]]:
-    """A server of its own: a fresh database and fresh in-memory rate limits."""
-    settings = make_settings(tmp_path / "data")
-    with serve_app(settings) as url:
-        db = Database(settings.database_url)
-        yield url, db
-        db.dispose()
-
-
-def _rows(db: Database, sql: str) -> list[Any]:
-    with db.session() as s:
-        return list(s.execute(text(sql)).all())
+from tests.support.portal import rows
 
 
 def _fill_report(page: Page) -> None:
@@ -65,7 +47,7 @@ def _walk(page: Page, url: str, db: Database, *, axe: bool) -> None:
     code, pin = _code_and_pin(page)
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     assert re.fullmatch(r"\d{6}", pin)
-    assert [bool(r[0]) for r in _rows(db, "SELECT urgent FROM reports")] == [False]
+    assert [bool(r[0]) for r in rows(db, "SELECT urgent FROM reports")] == [False]
 
     # The optional contact step comes only now, after sending (CR-01).
     page.get_by_role("button", name="I saved them. Next").click()
@@ -83,7 +65,7 @@ def _walk(page: Page, url: str, db: Database, *, axe: bool) -> None:
     page.get_by_label("What do you want to add?").fill("They wrote again today.")
     page.get_by_role("button", name="Add this").click()
     expect(page.get_by_text("We added this to your report")).to_be_visible()
-    assert len(_rows(db, "SELECT id FROM report_additions")) == 1
+    assert len(rows(db, "SELECT id FROM report_additions")) == 1
 
     page.get_by_role("button", name="Take my report back").click()
     expect(page.get_by_role("heading", name="Take your report back?")).to_be_visible()
@@ -91,9 +73,9 @@ def _walk(page: Page, url: str, db: Database, *, axe: bool) -> None:
     page.get_by_role("button", name="Yes, delete my report").click()
     expect(page.get_by_role("heading", name="Your report was deleted")).to_be_visible()
     check("withdrawn")
-    assert _rows(db, "SELECT id FROM reports") == []
-    assert _rows(db, "SELECT id FROM report_hashes") == []
-    assert len(_rows(db, "SELECT ref FROM report_tombstones")) == 1
+    assert rows(db, "SELECT id FROM reports") == []
+    assert rows(db, "SELECT id FROM report_hashes") == []
+    assert len(rows(db, "SELECT ref FROM report_tombstones")) == 1
 
 
 @pytest.mark.cr("CR-01", "CR-02", "CR-15")
@@ -138,8 +120,8 @@ def test_danger_path_by_keyboard_shows_contacts_and_marks_urgent(
     page.get_by_label("Tell us more, in your own words").fill("Someone is outside my home.")
     page.get_by_role("button", name="Send my report").click()
     expect(page.get_by_text("We marked it as urgent")).to_be_visible()
-    assert [bool(r[0]) for r in _rows(db, "SELECT urgent FROM reports")] == [True]
-    assert [bool(r[0]) for r in _rows(db, "SELECT urgent FROM triage_items")] == [True]
+    assert [bool(r[0]) for r in rows(db, "SELECT urgent FROM reports")] == [True]
+    assert [bool(r[0]) for r in rows(db, "SELECT urgent FROM triage_items")] == [True]
 
 
 @pytest.mark.cr("CR-05", "CR-13")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,12 @@ import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
-from sqlalchemy import text
 
 from safeguard.db.engine import Database
 from safeguard.web.i18n import LANGUAGES, MISSING_MARK, gettext
 from tests.support.browser import assert_accessible, screenshot
 from tests.support.live_server import make_settings, serve_app
+from tests.support.portal import rows
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.cr("CR-01", "CR-02", "CR-03", "CR-05", "CR-07", "CR-11", "CR-13",
@@ -40,21 +40,6 @@ pytestmark = [pytest.mark.browser,
 
 EXIT = "https://www.wikipedia.org/"
 MAX_TABS = 150  # more than the number of focusable controls on any portal page
-
-
-@pytest.fixture
-def portal(tmp_path: Path) -> Iterator[tuple[str, Database]]:
-    """A server of its own: a fresh database and fresh in-memory rate limits."""
-    settings = make_settings(tmp_path / "data")
-    with serve_app(settings) as url:
-        db = Database(settings.database_url)
-        yield url, db
-        db.dispose()
-
-
-def _rows(db: Database, sql: str) -> list[Any]:
-    with db.session() as s:
-        return list(s.execute(text(sql)).all())
 
 
 def _picture() -> bytes:
@@ -182,9 +167,9 @@ def _walk(walk: Walk, db: Database, picture: bytes) -> None:
     pin = page.locator("#case-pin").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     assert re.fullmatch(r"\d{6}", pin)
-    stored = _rows(db, "SELECT language, urgent, age_band FROM reports")
+    stored = rows(db, "SELECT language, urgent, age_band FROM reports")
     assert [tuple(r) for r in stored] == [(lang, False, "13_15")]
-    kinds = sorted(r[0] for r in _rows(db, "SELECT kind FROM report_hashes"))
+    kinds = sorted(r[0] for r in rows(db, "SELECT kind FROM report_hashes"))
     assert kinds == (["md5", "pdq"] if walk.js else [])
 
     # The optional contact step comes only after sending (CR-01); skip it.
@@ -212,7 +197,7 @@ def _walk(walk: Walk, db: Database, picture: bytes) -> None:
     walk.press(f'form[action="/{lang}/status/add"] button')
     expect(page.locator("p.notice")).to_have_text(t("Thank you. We added this to your report."),
                                                   timeout=30_000)
-    assert len(_rows(db, "SELECT id FROM report_additions")) == 1
+    assert len(rows(db, "SELECT id FROM report_additions")) == 1
     walk.check("status-added")
 
     # Withdraw: asked first, then deleted with its hashes; a tombstone remains.
@@ -222,10 +207,10 @@ def _walk(walk: Walk, db: Database, picture: bytes) -> None:
     walk.press("form:has(input[name=confirm]) button")
     walk.heading("Your report was deleted")
     walk.check("withdrawn")
-    assert _rows(db, "SELECT id FROM reports") == []
-    assert _rows(db, "SELECT id FROM report_hashes") == []
-    assert _rows(db, "SELECT id FROM report_additions") == []
-    assert len(_rows(db, "SELECT ref FROM report_tombstones")) == 1
+    assert rows(db, "SELECT id FROM reports") == []
+    assert rows(db, "SELECT id FROM report_hashes") == []
+    assert rows(db, "SELECT id FROM report_additions") == []
+    assert len(rows(db, "SELECT ref FROM report_tombstones")) == 1
 
     # The danger path: emergency contacts at once, then a report marked urgent (CR-11).
     walk.press("a.brand")
@@ -251,9 +236,9 @@ def _walk(walk: Walk, db: Database, picture: bytes) -> None:
     expect(page.get_by_text(t("We marked it as urgent. If you are in danger now, call your "
                               "emergency number."))).to_be_visible()
     walk.check("danger-done")
-    assert [tuple(r) for r in _rows(db, "SELECT urgent, in_danger FROM reports")] == [
+    assert [tuple(r) for r in rows(db, "SELECT urgent, in_danger FROM reports")] == [
         (True, True)]
-    assert [bool(r[0]) for r in _rows(db, "SELECT urgent FROM triage_items")] == [True]
+    assert [bool(r[0]) for r in rows(db, "SELECT urgent FROM triage_items")] == [True]
 
     # Quick exit: leaves for the neutral site; with JavaScript the portal page is replaced in
     # the history (Shift three times), without it the link is a plain link.
