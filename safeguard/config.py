@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     conversations_model: Path | None = Field(
         default=None, description="Classifier trained with `safeguard conversations train` "
         "(a .json file); when set, scoring uses it as a third layer.")
+    conversations_tactics: bool = Field(
+        default=True, description="Recognise grooming tactics in each message with the tactic "
+        "model (a classifier learnt from varied example messages; see docs/conversations.md). "
+        "False: indicators, affinity and your classifier only.")
+    conversations_tactics_model: Path | None = Field(
+        default=None, description="A tactic model trained with `safeguard conversations "
+        "train-tactics` (a .npz file) instead of the shipped one.")
     conversations_store_text: bool = Field(
         default=False, description="Keep the text of the messages a grooming/sextortion "
         "triage item cites (off by default: only indicators, scores and message ids are kept).")

@@ -1,4 +1,4 @@
-"""`safeguard conversations score|watch|train|evaluate`."""
+"""`safeguard conversations score|watch|train|train-tactics|evaluate`."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def watch(threshold: Threshold = 0.5) -> None:
     message arrives (scores, warnings with their message index, errors for bad lines)."""
     layers = _layers()
     watcher = StreamWatcher(ScoringConfig(threshold=threshold), affinity=layers.affinity,
-                            classifier=layers.classifier)
+                            classifier=layers.classifier, tactics=layers.tactics)
     for number, line in enumerate(sys.stdin.buffer, 1):
         for event in watcher.feed([line]):
             if "line" in event:
@@ -183,6 +183,39 @@ def train_cmd(
                   f"measured on the training data). Saved to {output}.")
 
 
+@app.command("train-tactics")
+@friendly_errors
+def train_tactics_cmd(
+    examples: Annotated[list[Path] | None, typer.Argument(
+        help="Example files, <label><TAB><message> a line (default: the shipped ones in "
+        "safeguard/conversations/data/families/). Add your own beside them to extend.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.npz).")]
+    = Path("var/tactics.npz"),
+    epochs: Annotated[int, typer.Option(min=1, max=5_000, help="Training passes.")] = 200,
+) -> None:
+    """Train the tactic model (layer 2b) on example messages labelled with a tactic family or
+    'none'. Point SAFEGUARD_CONVERSATIONS_TACTICS_MODEL at the result to use it."""
+    from safeguard.conversations.indicators import default_matcher
+    from safeguard.conversations.normalize import normalize
+    from safeguard.conversations.tactics import train_from_files, training_files
+
+    paths = examples or training_files()
+    if output.suffix.lower() != ".npz":
+        raise InvalidInput("the tactic model is written as .npz: give an --output ending in .npz")
+    families = [f.name for f in default_matcher().lexicon.families]
+    with _progress() as progress:
+        task = progress.add_task("training", total=epochs)
+        model, report = train_from_files(paths, families, lambda t: normalize(t).tokens,
+                                         epochs=epochs,
+                                         progress=lambda n: progress.advance(task, n))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    model.save(output)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.per_class.items()))
+    console.print(f"trained on {report.examples:,} messages ({counts}); training accuracy "
+                  f"{report.train_accuracy:.3f} (optimistic: measured on the training data). "
+                  f"Saved to {output}.")
+
+
 @app.command("evaluate")
 @friendly_errors
 def evaluate(
@@ -230,6 +263,7 @@ def _evaluate_pan(directory: Path, model_path: Path | None, skepticism: tuple[in
     with _progress() as progress:
         result = evaluate_pan(directory, model,
                               affinity=layers.affinity if layers else None,
+                              tactics=layers.tactics if layers else None,
                               config=ScoringConfig(threshold=threshold),
                               skepticism=skepticism, watcher=watcher,
                               progress=_Ticker(progress))

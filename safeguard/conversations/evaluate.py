@@ -168,7 +168,8 @@ def evaluate(conversations: Iterable[LabelledConversation],
     for conv in conversations:
         report = score_conversation(conv.messages, config,
                                     affinity=layers.affinity if layers else None,
-                                    classifier=layers.classifier if layers else None)
+                                    classifier=layers.classifier if layers else None,
+                                    tactics=layers.tactics if layers else None)
         first_ok = min((w.message_index for w in report.warnings
                         if w.author == conv.offender), default=None)
         result.outcomes.append(Outcome(conv, report, report.warned, first_ok is not None,

@@ -1,6 +1,7 @@
 """Which layers score a conversation, from the settings: indicators always; exemplar affinity
 with the configured embedding model (WordLlama by default) and the shipped plus the operator's
-reference examples; the operator's trained classifier when one is configured.
+reference examples; the tactic model (the shipped one, or the operator's); the operator's trained
+classifier when one is configured.
 
 A layer that cannot be loaded is left out and the reports say why (``notes``): the service
 keeps working on what it has, never crashes and never returns a silent zero. Built once per
@@ -25,6 +26,7 @@ from safeguard.conversations.affinity import (
 from safeguard.conversations.classifier import Classifier
 from safeguard.conversations.embedders import EMBEDDERS
 from safeguard.conversations.normalize import normalize
+from safeguard.conversations.tactics import SHIPPED_MODEL, TacticModel
 from safeguard.errors import InvalidInput
 
 
@@ -33,6 +35,7 @@ class Layers:
     affinity: AffinityLike
     classifier: Classifier | None
     notes: tuple[str, ...] = ()
+    tactics: TacticModel | None = None
 
 
 def _prepare(text: str) -> str:
@@ -40,7 +43,8 @@ def _prepare(text: str) -> str:
 
 
 def build_layers(embedding: str = "wordllama", exemplars: Path | None = None,
-                 model: Path | None = None) -> Layers:
+                 model: Path | None = None, tactics: Path | None = SHIPPED_MODEL) -> Layers:
+    """``tactics=None`` switches the tactic model off."""
     notes: list[str] = []
     factory = EMBEDDERS.get(embedding)
     affinity: AffinityLike
@@ -59,7 +63,13 @@ def build_layers(embedding: str = "wordllama", exemplars: Path | None = None,
             classifier = Classifier.load(model)
         except InvalidInput as exc:
             notes.append(f"classifier unavailable: {exc}")
-    return Layers(affinity, classifier, tuple(notes))
+    tactic_model = None
+    if tactics is not None:
+        try:
+            tactic_model = TacticModel.load(tactics)
+        except InvalidInput as exc:
+            notes.append(f"tactic model unavailable: {exc}")
+    return Layers(affinity, classifier, tuple(notes), tactic_model)
 
 
 def _as_factory(cls: type) -> Callable[[], Embedder]:
@@ -81,14 +91,21 @@ def _stamp(path: Path | None) -> tuple[str, float] | None:
 
 def layers_for(settings: Settings) -> Layers:
     """The process-wide layers for these settings (rebuilt when a configured file changes)."""
+    tactics = _tactics_path(settings)
     key = (settings.conversations_embedding, _stamp(settings.conversations_exemplars),
-           _stamp(settings.conversations_model))
+           _stamp(settings.conversations_model), _stamp(tactics))
     with _lock:
         layers = _cache.get(key)
         if layers is None:
             layers = build_layers(settings.conversations_embedding,
                                   settings.conversations_exemplars,
-                                  settings.conversations_model)
+                                  settings.conversations_model, tactics)
             _cache.clear()  # one configuration per process; do not keep stale models
             _cache[key] = layers
         return layers
+
+
+def _tactics_path(settings: Settings) -> Path | None:
+    if not settings.conversations_tactics:
+        return None
+    return settings.conversations_tactics_model or SHIPPED_MODEL

@@ -36,6 +36,7 @@ from safeguard.conversations.loaders import (
 from safeguard.conversations.metrics import WINDOW, early_detection, identification, warning_latency
 from safeguard.conversations.normalize import Normalizer, default_normalizer
 from safeguard.conversations.scoring import ConversationWatcher, ScoringConfig
+from safeguard.conversations.tactics import TacticModel
 
 SKEPTICISM = (1, 3, 5, 7, 9)
 
@@ -85,7 +86,8 @@ def train_on(xml: Path, predators: Path, progress: Callable[[str, int], None] | 
 
 
 def evaluate_pan(directory: Path, model: Classifier | None = None, *,
-                 affinity: AffinityLike | None = None, config: ScoringConfig | None = None,
+                 affinity: AffinityLike | None = None, tactics: TacticModel | None = None,
+                 config: ScoringConfig | None = None,
                  skepticism: Sequence[int] = SKEPTICISM, watcher: bool = True,
                  progress: Callable[[str, int], None] | None = None,
                  epochs: int = 300) -> PanEvaluation:
@@ -112,7 +114,8 @@ def evaluate_pan(directory: Path, model: Classifier | None = None, *,
         for s in skepticism:
             outcomes[s].append((positive, warning_latency(flags, s)))
         if watcher:
-            w = ConversationWatcher(config, affinity=affinity, classifier=model)
+            w = ConversationWatcher(config, affinity=affinity, classifier=model,
+                                    tactics=tactics)
             for msg in conv.messages:
                 w.push(msg)
             warned_authors.update(x.author for x in w.warnings)

@@ -103,7 +103,8 @@ async def watch(request: Request, actor: Scorer, settings: AppSettings,
 
     async def events() -> AsyncIterator[bytes]:
         # Each line is scored as it arrives, so a long-lived upload gets its warnings live.
-        watcher = StreamWatcher(config, affinity=layers.affinity, classifier=layers.classifier)
+        watcher = StreamWatcher(config, affinity=layers.affinity, classifier=layers.classifier,
+                                tactics=layers.tactics)
         number = 0
         async for line in _lines(request):
             number += 1

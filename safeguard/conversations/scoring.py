@@ -40,6 +40,7 @@ from safeguard.conversations.indicators import (
     Part,
     default_matcher,
 )
+from safeguard.conversations.tactics import TacticModel, TacticPrediction
 from safeguard.errors import InvalidInput
 
 UNKNOWN = "*"  # the recipient when nobody else has spoken yet
@@ -118,6 +119,14 @@ class ScoringConfig:
     # has written this many messages (a frequency over two words means little).
     model_min_messages: int = 3
     model_explain: int = 5
+    # Layer 2b (tactics.py): a message whose most likely tactic has at least
+    # `tactic_probability` adds `tactic_evidence` x probability to that family (when no
+    # indicator of the family fired in it). A sextortion threat raises the urgent item only from
+    # `tactic_urgent_probability`; a meeting proposal is urgent, as for indicators, once the
+    # pair is at the threshold.
+    tactic_probability: float = 0.5
+    tactic_evidence: float = 1.0
+    tactic_urgent_probability: float = 0.8
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -130,6 +139,10 @@ class ScoringConfig:
             raise InvalidInput("affinity_ramp must be positive, affinity_evidence in [0, 1]")
         if self.model_min_messages < 1:
             raise InvalidInput("model_min_messages must be at least 1")
+        if not (0 < self.tactic_probability <= 1 and 0 <= self.tactic_evidence <= 1
+                and 0 < self.tactic_urgent_probability <= 1):
+            raise InvalidInput("tactic_probability, tactic_urgent_probability must be in "
+                               "(0, 1] and tactic_evidence in [0, 1]")
         if self.max_pairs < 1 or self.max_kept_warnings < 1:
             raise InvalidInput("max_pairs and max_kept_warnings must be at least 1")
 
@@ -144,7 +157,9 @@ class Reason:
     words: str
     span: tuple[int, int]
     message_id: str | None = None
-    layer: str = "indicators"  # or "affinity" (then `words` names the nearest exemplar)
+    # or "affinity" (then `words` names the nearest exemplar), "tactics" (the tactic model's
+    # probability and the words that pushed it), "model" (the trained classifier)
+    layer: str = "indicators"
 
     def as_dict(self) -> dict[str, Any]:
         return {"message_index": self.message_index, "message_id": self.message_id,
@@ -180,12 +195,15 @@ class MessageScore:
     notes: tuple[str, ...] = ()
     warning: Warning | None = None
     urgent: Warning | None = None
+    tactic: TacticPrediction | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "author": self.author, "target": self.target,
                 "score": round(self.score, 4), "pair_risk": round(self.pair_risk, 4),
                 "indicators": [i.as_dict() for i in self.indicators],
-                "affinity": self.affinity.as_dict(), "notes": list(self.notes),
+                "affinity": self.affinity.as_dict(),
+                "tactic": self.tactic.as_dict() if self.tactic else None,
+                "notes": list(self.notes),
                 "warning": self.warning.as_dict() if self.warning else None,
                 "urgent": self.urgent.as_dict() if self.urgent else None}
 
@@ -320,9 +338,11 @@ class ConversationWatcher:
     def __init__(self, config: ScoringConfig | None = None,
                  matcher: IndicatorMatcher | None = None,
                  affinity: AffinityLike | None = None,
-                 classifier: Classifier | None = None):
+                 classifier: Classifier | None = None,
+                 tactics: TacticModel | None = None):
         self.config = config or ScoringConfig()
         self.classifier = classifier
+        self.tactics = tactics
         self.matcher = matcher or default_matcher()
         self.affinity = affinity
         fams = self.matcher.lexicon.families
@@ -333,6 +353,9 @@ class ConversationWatcher:
         self._names = [f.name for f in fams]
         self._stage_bits = [1 << f.stage for f in fams]
         self._stage_list = sorted({f.stage for f in fams})
+        # the tactic model's classes that are families of this lexicon
+        self._tactic_family = {c: self._family_index[c] for c in
+                               (tactics.classes if tactics else ()) if c in self._family_index}
         self._decay = 0.5 ** (1.0 / self.config.half_life_messages)
         self._pairs: OrderedDict[tuple[str, str], _Pair] = OrderedDict()
         self._last_author: str | None = None
@@ -485,6 +508,12 @@ class ConversationWatcher:
         score = 1.0
         for fi in seen:
             score *= 1.0 - self._weights[fi]
+        tactic = None
+        if self.tactics is not None and scan.normalized.tokens:
+            tactic = self.tactics.predict(scan.normalized.tokens)
+            factor, candidate = self._tactic_evidence(pair, tactic, index, msg.id, seen)
+            score *= factor
+            urgent_kind = _stronger_urgency(urgent_kind, candidate)
         affinity = self.affinity.score(scan.normalized.text) if self.affinity \
             else unavailable_affinity()
         if affinity.score is not None and scan.normalized.text:
@@ -521,7 +550,7 @@ class ConversationWatcher:
             else:
                 self.warnings_dropped += 1
         return MessageScore(index, msg.author, target, score, risk, indicators, affinity,
-                            tuple(notes), warning, urgent)
+                            tuple(notes), warning, urgent, tactic)
 
     def _composed(self, pair: _Pair, parts: tuple[Part, ...], found: frozenset[str],
                   index: int) -> tuple[Indicator, ...]:
@@ -579,6 +608,35 @@ class ConversationWatcher:
             del reasons[0]
         return 1.0 - self._weights[fi] * gain
 
+    def _tactic_evidence(self, pair: _Pair, tactic: TacticPrediction | None, index: int,
+                         message_id: str | None, seen: set[int]) -> tuple[float, str | None]:
+        """Layer 2b's share: evidence for the family the tactic model recognises in this
+        message. Returns the factor for the message's own score and the urgent kind it asks
+        for (``?family`` when urgent only once the pair is at the threshold)."""
+        cfg = self.config
+        if tactic is None or tactic.probability < cfg.tactic_probability:
+            return 1.0, None
+        fi = self._tactic_family.get(tactic.family)
+        if fi is None or fi in seen:  # not a family of this lexicon, or already counted
+            return 1.0, None
+        gain = cfg.tactic_evidence * tactic.probability
+        pair.evidence[fi] = min(pair.evidence[fi] + gain, 3.0)
+        pair.live = True
+        reasons = pair.reasons[fi]
+        words = ", ".join(tactic.words) or "(whole message)"
+        reasons.append(Reason(index, self._names[fi], self._stages[fi],
+                              f"tactic model {tactic.probability:.2f}: {words}", (0, 0),
+                              message_id, "tactics"))
+        if len(reasons) > cfg.reasons_per_family:
+            del reasons[0]
+        urgency = self._urgent[fi]
+        candidate = None
+        if urgency == "always" and tactic.probability >= cfg.tactic_urgent_probability:
+            candidate = tactic.family
+        elif urgency == "elevated":
+            candidate = "?" + tactic.family
+        return 1.0 - self._weights[fi] * gain, candidate
+
     def pair_risks(self) -> list[PairRisk]:
         out = []
         for (author, target), pair in self._pairs.items():
@@ -622,6 +680,8 @@ class ConversationWatcher:
         else:
             reason = getattr(self.affinity, "reason", None)
             notes.append(unavailable_affinity(reason).note)
+        if self.tactics is not None:
+            layers.append(self.tactics.name)
         if self.classifier is not None:
             layers.append(self.classifier.name)
         return ConversationReport(
@@ -632,14 +692,24 @@ class ConversationWatcher:
             messages=tuple(messages), layers=tuple(layers), notes=tuple(notes))
 
 
+def _stronger_urgency(current: str | None, candidate: str | None) -> str | None:
+    """An urgent kind raised at once beats one that waits for the threshold (``?kind``)."""
+    if candidate is None or (current is not None and not current.startswith("?")):
+        return current
+    if current is not None and candidate.startswith("?"):
+        return current
+    return candidate
+
+
 def score_conversation(messages: Iterable[ChatMessage | Mapping[str, Any]],
                        config: ScoringConfig | None = None,
                        matcher: IndicatorMatcher | None = None,
                        affinity: AffinityLike | None = None,
-                       classifier: Classifier | None = None) -> ConversationReport:
+                       classifier: Classifier | None = None,
+                       tactics: TacticModel | None = None) -> ConversationReport:
     """Batch scoring: the streaming watcher run over the whole conversation, so a batch report
     and a live watch can never disagree."""
-    watcher = ConversationWatcher(config, matcher, affinity, classifier)
+    watcher = ConversationWatcher(config, matcher, affinity, classifier, tactics)
     scored = []
     for i, raw in enumerate(messages):
         msg = raw if isinstance(raw, ChatMessage) else ChatMessage.from_mapping(raw, i)

@@ -98,7 +98,7 @@ def score_with(layers: Layers | None, messages: Iterable[ChatMessage | Mapping[s
     if layers is None:
         return score_conversation(messages, config)
     report = score_conversation(messages, config, affinity=layers.affinity,
-                                classifier=layers.classifier)
+                                classifier=layers.classifier, tactics=layers.tactics)
     if layers.notes:
         report = dataclasses.replace(report, notes=report.notes + layers.notes)
     return report

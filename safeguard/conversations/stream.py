@@ -23,6 +23,7 @@ from safeguard.conversations.classifier import Classifier
 from safeguard.conversations.indicators import IndicatorMatcher, default_matcher
 from safeguard.conversations.normalize import decode_text
 from safeguard.conversations.scoring import ChatMessage, ConversationWatcher, ScoringConfig
+from safeguard.conversations.tactics import TacticModel
 from safeguard.errors import InvalidInput
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
@@ -32,13 +33,14 @@ class StreamWatcher:
     def __init__(self, config: ScoringConfig | None = None,
                  matcher: IndicatorMatcher | None = None,
                  affinity: AffinityLike | None = None, max_conversations: int = 100_000,
-                 classifier: Classifier | None = None):
+                 classifier: Classifier | None = None, tactics: TacticModel | None = None):
         if max_conversations < 1:
             raise InvalidInput("max_conversations must be at least 1")
         self.config = config or ScoringConfig()
         self.matcher = matcher or default_matcher()
         self.affinity = affinity
         self.classifier = classifier
+        self.tactics = tactics
         self.max_conversations = max_conversations
         self._watchers: OrderedDict[str, ConversationWatcher] = OrderedDict()
 
@@ -50,7 +52,7 @@ class StreamWatcher:
         watcher = self._watchers.get(conversation)
         if watcher is None:
             watcher = ConversationWatcher(self.config, self.matcher, self.affinity,
-                                          self.classifier)
+                                          self.classifier, self.tactics)
             self._watchers[conversation] = watcher
             while len(self._watchers) > self.max_conversations:
                 evicted.append(self._watchers.popitem(last=False)[0])

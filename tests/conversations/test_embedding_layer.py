@@ -67,7 +67,7 @@ def test_reports_name_the_nearest_reference_examples() -> None:
     assert isinstance(built.affinity, AffinityScorer)
     report = score_with(built, [{"author": "A", "text": "this stays between us, your mum and "
                                  "dad must never find out"}])
-    assert report.layers == ("indicators", "affinity:wordllama-l2-256")
+    assert report.layers == ("indicators", "affinity:wordllama-l2-256", "tactics:shipped")
     affinity = report.messages[0].affinity
     assert affinity.available and affinity.score is not None and affinity.score > 0.1
     assert affinity.nearest[0].exemplar_id == "h-secret-en-1"
@@ -129,7 +129,7 @@ def test_bad_operator_examples_are_named(tmp_path: Path) -> None:
     # the layer degrades and says why, rather than refusing to score
     built = build_layers("wordllama", exemplars=tmp_path / "missing.toml")
     report = score_with(built, [{"author": "A", "text": "hi"}])
-    assert report.layers == ("indicators",)
+    assert report.layers == ("indicators", "tactics:shipped")
     assert any("cannot read exemplar file" in n for n in report.notes)
 
 
@@ -154,7 +154,7 @@ def test_model_that_fails_to_load_falls_back_and_says_so(monkeypatch: pytest.Mon
     messages = [{"author": "A", "text": "how old are you"}, {"author": "B", "text": "12"},
                 {"author": "A", "text": "dont tell ur parents, add me on snap"}]
     report = score_with(built, messages)
-    assert report.layers == ("indicators",)
+    assert report.layers == ("indicators", "tactics:shipped")
     assert any("embedding unavailable: indicators only (OSError: weights file is corrupt)" in n
                for n in report.notes)
     assert report.messages[0].affinity.score is None  # never a silent zero
