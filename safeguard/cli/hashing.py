@@ -19,7 +19,9 @@ def app(files: Annotated[list[Path], typer.Argument(help="Images, videos or any 
             "--signal", help="pdq, md5, sha256, vpdq (repeat). Default: pdq, md5, sha256.")] = None,
         jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per hash.")] = False,
         exact: Annotated[bool, typer.Option(
-            "--exact", help="Full-resolution decode (slower) instead of the fast path.")] = False,
+            "--exact", help="PDQ with the reference's full filter, bit-identical to "
+            "threatexchange (slower; the fast default equals it unless a coefficient ties "
+            "the median).")] = False,
         ) -> None:
     """Hash files: PDQ with quality for images, MD5 and SHA-256 for any file.
 

@@ -13,15 +13,27 @@ import numpy as np
 
 @numba.njit(cache=True, nogil=True)
 def luma_from_rgb(rgb: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    # pdqhash's binding computes luma in float64 with numpy and then casts to float32;
-    # doing the same keeps the hash identical to the field's.
-    h, w = rgb.shape[0], rgb.shape[1]
-    out = np.empty((h, w), np.float32)
-    for i in range(h):
-        for j in range(w):
-            y = rgb[i, j, 0] * 0.299 + rgb[i, j, 1] * 0.587 + rgb[i, j, 2] * 0.114
-            out[i, j] = np.float32(y)
-    return out
+    # pdqhash's binding computes luma in float64 with numpy (r*0.299 + g*0.587 + b*0.114,
+    # left to right) and then casts to float32; doing the same keeps the hash identical to
+    # the field's. ``rgb`` is C-contiguous HxWxC (C >= 3, extra channels ignored). One flat
+    # loop per channel count: with a constant pixel stride LLVM vectorises the interleaved
+    # loads (4x faster than 3-D indexing); the arithmetic and its order are unchanged.
+    h, w, c = rgb.shape
+    flat = rgb.reshape(-1)
+    out = np.empty(h * w, np.float32)
+    if c == 3:
+        for k in range(h * w):
+            out[k] = np.float32(
+                flat[3 * k] * 0.299 + flat[3 * k + 1] * 0.587 + flat[3 * k + 2] * 0.114)
+    elif c == 4:
+        for k in range(h * w):
+            out[k] = np.float32(
+                flat[4 * k] * 0.299 + flat[4 * k + 1] * 0.587 + flat[4 * k + 2] * 0.114)
+    else:
+        for k in range(h * w):
+            out[k] = np.float32(
+                flat[c * k] * 0.299 + flat[c * k + 1] * 0.587 + flat[c * k + 2] * 0.114)
+    return out.reshape(h, w)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -169,55 +181,6 @@ def dct_matrix() -> np.ndarray:
         for j in range(64):
             d[i, j] = scale * math.cos((math.pi / 2.0 / 64.0) * (i + 1) * (2 * j + 1))
     return d
-
-
-@numba.njit(cache=True, nogil=True)
-def _sample_positions(
-    full: int, reduction: int, reduced: int,
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    # Where the full-size reference would sample its tent-filtered image (index plus the
-    # half-pixel shift of two even-width box passes), mapped into the reduced image.
-    full_shift = 1.0 if ((full + 127) // 128) % 2 == 0 else 0.0
-    reduced_shift = 1.0 if ((reduced + 127) // 128) % 2 == 0 else 0.0
-    lo = np.empty(64, np.int64)
-    frac = np.empty(64, np.float32)
-    for o in range(64):
-        centre = int(((o + 0.5) * full) / 64) + full_shift
-        k = (centre - (reduction - 1) / 2.0) / reduction - reduced_shift
-        k = min(max(k, 0.0), reduced - 1.0)
-        base = min(int(k), reduced - 2)
-        lo[o] = base
-        frac[o] = np.float32(k - base)
-    return lo, frac
-
-
-@numba.njit(cache=True, nogil=True)
-def dct16_and_quality_reduced(
-    luma: np.ndarray, d: np.ndarray, full_h: int, full_w: int, reduction: int,
-) -> tuple[np.ndarray, int]:  # pragma: no cover
-    """PDQ of a picture decoded at 1/``reduction`` size, aligned to the full-size grid:
-    same tent filter measured in full-size pixels, then bilinear samples at the points the
-    full-size reference would pick, so the hash drifts as little as possible."""
-    h, w = luma.shape
-    scratch = np.empty_like(luma)
-    along_rows = (w + 127) // 128
-    along_cols = (h + 127) // 128
-    for _ in range(2):
-        _box_along_rows(luma, scratch, along_rows)
-        _box_along_cols(scratch, luma, along_cols)
-    rlo, rfrac = _sample_positions(full_h, reduction, h)
-    clo, cfrac = _sample_positions(full_w, reduction, w)
-    a = np.empty((64, 64), np.float32)
-    for oi in range(64):
-        i0 = rlo[oi]
-        fi = rfrac[oi]
-        for oj in range(64):
-            j0 = clo[oj]
-            fj = cfrac[oj]
-            top = luma[i0, j0] * (1 - fj) + luma[i0, j0 + 1] * fj
-            bottom = luma[i0 + 1, j0] * (1 - fj) + luma[i0 + 1, j0 + 1] * fj
-            a[oi, oj] = top * (1 - fi) + bottom * fi
-    return _dct64_to_16(a, d), _quality(a)
 
 
 @numba.njit(cache=True, nogil=True)

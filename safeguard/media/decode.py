@@ -10,11 +10,11 @@ import io
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from safeguard.media import _pdq_kernels as kernels
 from safeguard.media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia
 
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -78,10 +78,11 @@ def apply_draft(image: Image.Image, mode: str) -> None:
 
 
 def load_oriented(image: Image.Image, label: str) -> Image.Image:
-    """Decode pixels and apply the EXIF orientation; damaged data becomes ``CorruptMedia``."""
+    """Decode pixels and apply the EXIF orientation in place (no copy of an upright
+    picture); damaged data becomes ``CorruptMedia``."""
     try:
         image.load()
-        oriented = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
     except MediaError:
         raise
     except MemoryError as exc:
@@ -89,10 +90,12 @@ def load_oriented(image: Image.Image, label: str) -> Image.Image:
     except Exception as exc:  # Pillow raises many types for damaged data
         problem = "truncated image data" if "truncated" in str(exc) else f"damaged image ({exc})"
         raise CorruptMedia(label, problem) from exc
-    return oriented if oriented is not None else image
+    return image
 
 
 def to_rgb_array(image: Image.Image) -> np.ndarray:
+    """HxWx3 uint8, C-contiguous. An RGB image costs one copy (Pillow keeps 4 bytes a
+    pixel and packs them); other modes are converted first."""
     if image.mode in ("P", "PA") and "transparency" in image.info:
         image = image.convert("RGBA")
     # RGBA -> RGB drops alpha, as threatexchange does when it hashes RGBA pixels.
@@ -116,33 +119,13 @@ def decode_image(
         return to_rgb_array(load_oriented(image, label))
 
 
-@dataclass(frozen=True)
-class LumaPlane:
-    """A JPEG's Y plane, possibly decoded at 1/``reduction`` of ``full_size`` (h, w)."""
-
-    pixels: np.ndarray  # 2-D uint8
-    full_size: tuple[int, int]
-    reduction: int
-
-
-def decode_luma(
+def decode_rgb_luma(
     data: bytes, *, label: str = "<upload>", max_pixels: int = DEFAULT_MAX_PIXELS,
-    draft: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
-) -> LumaPlane | None:
-    """JPEG only: the decoder's Y plane, skipping chroma upsampling and colour conversion
-    (JFIF's Y uses PDQ's own luma weights). ``None`` for other formats, so the caller
-    falls back to ``decode_image``."""
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> np.ndarray:
+    """PDQ's float32 luma of the decoded RGB with EXIF orientation applied: exactly
+    ``luma_from_rgb(decode_image(data))`` (pdqhash's formula). Same errors as
+    ``decode_image``."""
     with open_image(data, label, max_pixels, max_bytes) as image:
-        if image.format != "JPEG" or image.mode not in ("RGB", "L"):
-            return None
-        width, height = image.size
-        if draft:
-            apply_draft(image, "L")
-        elif image.mode != "L":
-            image.draft("L", image.size)
-        reduction = max(1, round(width / image.size[0]))
-        oriented = load_oriented(image, label)
-        if oriented.size != image.size:  # EXIF rotated by 90 degrees
-            width, height = height, width
-        pixels = np.ascontiguousarray(np.asarray(oriented, dtype=np.uint8))
-        return LumaPlane(pixels, (height, width), reduction)
+        load_oriented(image, label)
+        return kernels.luma_from_rgb(to_rgb_array(image))

@@ -1,8 +1,9 @@
 """Hash media bytes: exact (MD5, SHA-256) for any file, PDQ for images, vPDQ for videos.
 
 Everything runs in memory. PDQ values are bit-for-bit what threatexchange's ``PdqSignal``
-and ``pdqhash`` produce for the same pixels; ``fast=True`` hashes a JPEG's Y plane and
-filters only where PDQ samples (decision 005; drift: benchmarks/bench_hashing.py).
+and ``pdqhash`` produce for the same pixels; ``fast=True`` hashes the same luma of the
+decoded RGB but filters only where PDQ samples, which equals the full hash unless a
+coefficient ties the median within float rounding (decision 005; benchmarks/bench_hashing.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from safeguard.media.decode import (
     DEFAULT_MAX_PIXELS,
     check_size,
     decode_image,
-    decode_luma,
+    decode_rgb_luma,
 )
 from safeguard.media.errors import UnsupportedMedia
 from safeguard.media.pdq import (
@@ -39,16 +40,15 @@ _EXACT = {"md5": hashlib.md5, "sha256": hashlib.sha256}
 def _image_pdq(
     data: bytes, label: str, fast: bool, max_pixels: int, max_bytes: int,
 ) -> HashResult:
+    # Both paths hash the same luma of the decoded RGB (so clipped saturated colours count
+    # the same); the fast one reads it straight from Pillow's buffer and evaluates the tent
+    # filter only at PDQ's 64x64 samples (decision 005).
     if fast:
-        # Full-size Y plane: entropy decoding dominates, so a half-size decode saves little
-        # time and moved the hash more than the Y-plane shortcut does (decision 005).
-        plane = decode_luma(data, label=label, max_pixels=max_pixels, max_bytes=max_bytes,
-                            draft=False)
-        if plane is not None:
-            value, quality = pdq_sampled_from_luma(plane.pixels)
-            return HashResult("pdq", value, quality)
-    rgb = decode_image(data, label=label, max_pixels=max_pixels, max_bytes=max_bytes)
-    value, quality = pdq_from_pixels(rgb)
+        luma = decode_rgb_luma(data, label=label, max_pixels=max_pixels, max_bytes=max_bytes)
+        value, quality = pdq_sampled_from_luma(luma)
+    else:
+        rgb = decode_image(data, label=label, max_pixels=max_pixels, max_bytes=max_bytes)
+        value, quality = pdq_from_pixels(rgb)
     return HashResult("pdq", value, quality)
 
 

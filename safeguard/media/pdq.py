@@ -89,28 +89,22 @@ def pdq_sampled_from_luma(luma: np.ndarray) -> tuple[str, int]:
     return _bits_to_hex(dct16), int(quality)
 
 
-def pdq_from_reduced_luma(
-    luma: np.ndarray, full_size: tuple[int, int], reduction: int,
-) -> tuple[str, int]:
-    """PDQ of a picture decoded at 1/``reduction`` size (libjpeg draft), sampled where the
-    full-size reference would sample, so it stays within a few bits of the full decode."""
-    if reduction <= 1:
-        return pdq_from_luma(luma)
-    if min(luma.shape) < MIN_HASHABLE_SIDE or min(full_size) < MIN_HASHABLE_SIDE:
-        return _ZERO_HASH, 0
-    work = np.array(luma, dtype=np.float32, order="C", copy=True)
-    dct16, quality = kernels.dct16_and_quality_reduced(
-        work, _DCT, full_size[0], full_size[1], reduction
-    )
-    return _bits_to_hex(dct16), int(quality)
-
-
 def pdq_from_pixels(rgb: np.ndarray) -> tuple[str, int]:
     """PDQ hex (64 chars) and quality (0-100) of an RGB uint8 HxWx3 array."""
     rgb = _as_rgb(rgb)
     if min(rgb.shape[:2]) < MIN_HASHABLE_SIDE:
         return _ZERO_HASH, 0
     return pdq_from_luma(kernels.luma_from_rgb(rgb))
+
+
+def pdq_sampled_from_pixels(rgb: np.ndarray) -> tuple[str, int]:
+    """``pdq_from_pixels`` with the filter computed only where PDQ samples
+    (``pdq_sampled_from_luma``) on the very same luma: several times faster, and equal to
+    it unless a DCT coefficient ties the median within float rounding (decision 005)."""
+    rgb = _as_rgb(rgb)
+    if min(rgb.shape[:2]) < MIN_HASHABLE_SIDE:
+        return _ZERO_HASH, 0
+    return pdq_sampled_from_luma(kernels.luma_from_rgb(rgb))
 
 
 def dihedral_dcts(dct16: np.ndarray) -> dict[str, np.ndarray]:

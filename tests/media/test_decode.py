@@ -11,6 +11,8 @@ import pytest
 from PIL import Image
 
 from safeguard.media import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia, decode_image
+from safeguard.media import _pdq_kernels as kernels
+from safeguard.media.decode import decode_rgb_luma
 from tests.media.conftest import encode, scene
 
 
@@ -115,3 +117,31 @@ def test_all_errors_are_value_errors() -> None:
         error = cls("file.bin", "problem")
         assert isinstance(error, MediaError)
         assert str(error) == "file.bin: problem" and error.label == "file.bin"
+
+
+@pytest.mark.parametrize(("fmt", "mode", "size"), [
+    ("JPEG", "RGB", (320, 240)), ("JPEG", "L", (320, 240)), ("JPEG", "CMYK", (320, 240)),
+    ("PNG", "RGBA", (320, 240)), ("PNG", "P", (320, 240)), ("PNG", "RGB", (2600, 2000)),
+])
+def test_decode_rgb_luma_is_the_luma_of_decode_image(
+    fmt: str, mode: str, size: tuple[int, int],
+) -> None:
+    buf = io.BytesIO()
+    Image.fromarray(scene(4, size)).convert(mode).save(buf, fmt)
+    data = buf.getvalue()
+    luma = decode_rgb_luma(data, label="l")
+    assert luma.dtype == np.float32
+    assert np.array_equal(luma, kernels.luma_from_rgb(decode_image(data, label="l")))
+
+
+def test_decode_rgb_luma_applies_exif_orientation_and_limits() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(scene(), quality=95, exif=exif.tobytes())
+    luma = decode_rgb_luma(data, label="o.jpg")
+    assert luma.shape == (320, 240)
+    assert np.array_equal(luma, kernels.luma_from_rgb(decode_image(data, label="o.jpg")))
+    with pytest.raises(MediaTooLarge, match="bomb.png"):
+        decode_rgb_luma(huge_png(9000, 9000), label="bomb.png")
+    with pytest.raises(CorruptMedia, match="cut.jpg"):
+        decode_rgb_luma(data[: len(data) // 2], label="cut.jpg")
