@@ -1,5 +1,6 @@
-"""Conversation scoring speed (issue 5): indicators path and embedding path in messages/s on
-one core, and memory per watched conversation.
+"""Conversation scoring speed (issue 5): indicators path and embedding path (WordLlama affinity
+and the tactic model, the default layers) in messages/s on one core, and memory per watched
+conversation.
 
 Anchors, measured in the same run on the same messages:
 - indicators: the obvious implementation of the same lexicon, one combined regular expression
@@ -45,6 +46,7 @@ from safeguard.conversations.indicators import IndicatorMatcher
 from safeguard.conversations.lexicon import default_lexicon, expand
 from safeguard.conversations.normalize import Normalizer
 from safeguard.conversations.scoring import ChatMessage, ConversationWatcher
+from safeguard.conversations.tactics import SHIPPED_MODEL, TacticModel
 
 _WORDS_TEXT = ("the a to and you i it is that game play level win lose friend school mom dad home "
          "lol ok yeah no what when where how why good bad fun boss quest map team score match "
@@ -129,7 +131,9 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
 
 
-def separation(scorer: AffinityScorer, normalizer: Normalizer) -> float:
+def separation(score: Callable[[str], float], normalizer: Normalizer) -> float:
+    """ROC AUC of a per-message score: offender lines of the evaluation set against the lines
+    of its benign conversations."""
     pos, neg = [], []
     for conv in load_eval_set():
         for m in conv.messages:
@@ -137,10 +141,44 @@ def separation(scorer: AffinityScorer, normalizer: Normalizer) -> float:
             if not text:
                 continue
             if conv.label == "grooming" and m.author == conv.offender:
-                pos.append(scorer.score(text).score or 0.0)
+                pos.append(score(text))
             elif conv.label == "benign":
-                neg.append(scorer.score(text).score or 0.0)
+                neg.append(score(text))
     return auc(pos, neg)
+
+
+def tactic_rows(data: list[str], lexicon: object, affinity: AffinityScorer | None
+                ) -> list[tuple[str, float, float | None]]:
+    """The tactic model alone (one message at a time, with its AUC) and the default streaming
+    watcher: indicators + WordLlama affinity + tactic model."""
+    model = TacticModel.load(SHIPPED_MODEL)
+    normalizer = Normalizer(lexicon)  # type: ignore[arg-type]
+    none = model.classes.index("none")
+
+    def tactic_score(text: str) -> float:
+        return 1.0 - float(model.probabilities(text.split())[none])
+
+    token_lists = [normalizer.normalize(s).tokens for s in data]
+    quality = separation(tactic_score, normalizer)
+    rows: list[tuple[str, float, float | None]] = [
+        ("tactic model: one message at a time (normalised)",
+         rate(lambda: model.predict, token_lists, repeats=2), quality)]  # type: ignore[arg-type]
+    matcher = IndicatorMatcher(lexicon)  # type: ignore[arg-type]
+    msgs = [ChatMessage("a" if i % 3 else "b", s) for i, s in enumerate(data)]
+    for name, layer in (("indicators + tactic model", None),
+                        ("indicators + WordLlama affinity + tactic model (the default)",
+                         affinity)):
+        if name.endswith("(the default)") and layer is None:
+            continue
+        best = float("inf")
+        for _ in range(2):
+            watcher = ConversationWatcher(matcher=matcher, affinity=layer, tactics=model)
+            t = clock()
+            for m in msgs:
+                watcher.push(m)
+            best = min(best, clock() - t)
+        rows.append((f"streaming watcher: {name}", len(msgs) / best, None))
+    return rows
 
 
 def embedding_rows(console: Console, data: list[str], lexicon: object
@@ -164,7 +202,8 @@ def embedding_rows(console: Console, data: list[str], lexicon: object
             console.print(f"[yellow]{label}: not measured — {layer.reason} "
                           "(pip install -e '.[bench]')[/yellow]")
             continue
-        quality = separation(layer, normalizer)
+        quality = separation(lambda text, layer=layer: layer.score(text).score or 0.0,  # type: ignore[misc]
+                             normalizer)
         rows.append((f"{label}: affinity, one message at a time",
                      rate(functools.partial(_same, layer.score), texts, repeats=2), quality))
         embedder = layer._embedder
@@ -187,6 +226,7 @@ def embedding_rows(console: Console, data: list[str], lexicon: object
                 best = min(best, clock() - t)
             rows.append(("streaming watcher: indicators + WordLlama affinity",
                          len(msgs) / best, None))
+            rows.extend(tactic_rows(data, lexicon, layer))
     return rows
 
 

@@ -1,6 +1,6 @@
 """Evaluation of the conversation scorer.
 
-The project's own set (``data/eval/dev.txt``, ``heldout.txt`` … ``heldout6.txt``) is
+The project's own set (``data/eval/dev.txt``, ``heldout.txt`` … ``heldout10.txt``) is
 non-explicit: conversations showing grooming indicators and as many hard negatives (parents
 arranging pick-ups, teachers, coaches, surprise parties, teens asking each other's age, gamers
 trading, friends moving to another app). ``dev`` is used while tuning; ``heldout`` was held out
@@ -9,8 +9,12 @@ until the first lexicon freeze (its first-run figures are in docs/conversations.
 written by another author before the next round of lexicon fixes (which its first run
 motivated), and ``heldout4`` after those fixes, never tuned on; ``heldout5`` (threats and their
 hard negatives) was written before the threat-composition rule but in view while writing it, and
-``heldout6`` after the rule, never tuned on. Whoever changes the lexicon next should write a
-fresh held-out file first and report it separately.
+``heldout6`` after the rule, never tuned on. ``heldout7`` and ``heldout8`` were written blind by
+two other authors (who saw neither the lexicon nor the tactic model's data) before the tactic
+model existed, and scored once with it frozen (decision 035); ``heldout9`` and ``heldout10``
+likewise by a third and a fourth author, with nothing changed in between (10 scored at the two
+operating points fixed beforehand, 0.5 and 0.4). Whoever changes the lexicon or the
+tactic model next should write a fresh held-out file first and report it separately.
 
 Metrics, per conversation:
 - precision, recall, F0.5, F1: a grooming conversation counts as found when a warning is raised
@@ -43,7 +47,8 @@ from safeguard.conversations.scoring import (
 from safeguard.errors import InvalidInput
 
 EVAL_DIR = Path(__file__).parent / "data" / "eval"
-SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
+          "heldout7", "heldout8", "heldout9", "heldout10")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from safeguard.config import Settings
 from safeguard.conversations.affinity import (
@@ -28,6 +29,8 @@ from safeguard.conversations.embedders import EMBEDDERS
 from safeguard.conversations.normalize import normalize
 from safeguard.conversations.tactics import SHIPPED_MODEL, TacticModel
 from safeguard.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,21 @@ def build_layers(embedding: str = "wordllama", exemplars: Path | None = None,
             affinity = UnavailableAffinity(f"exemplars: {exc}")
         else:
             affinity = load_affinity(_as_factory(factory), items, _prepare)
-    classifier = None
-    if model is not None:
-        try:
-            classifier = Classifier.load(model)
-        except InvalidInput as exc:
-            notes.append(f"classifier unavailable: {exc}")
-    tactic_model = None
-    if tactics is not None:
-        try:
-            tactic_model = TacticModel.load(tactics)
-        except InvalidInput as exc:
-            notes.append(f"tactic model unavailable: {exc}")
+    classifier = _optional(Classifier.load, model, "classifier", notes)
+    tactic_model = _optional(TacticModel.load, tactics, "tactic model", notes)
     return Layers(affinity, classifier, tuple(notes), tactic_model)
+
+
+def _optional(load: Callable[[Path], T], path: Path | None, what: str,
+              notes: list[str]) -> T | None:
+    """A model file's layer, or None with a note saying why it could not be loaded."""
+    if path is None:
+        return None
+    try:
+        return load(path)
+    except InvalidInput as exc:
+        notes.append(f"{what} unavailable: {exc}")
+        return None
 
 
 def _as_factory(cls: type) -> Callable[[], Embedder]:

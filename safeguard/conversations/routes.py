@@ -67,7 +67,9 @@ class ScoredOut(BaseModel):
     id: str
     report: dict[str, Any] = Field(description="risk, warned, warning_index, urgent, "
                                    "warnings, participants (who shows the pattern towards "
-                                   "whom, with reasons), layers, notes")
+                                   "whom, with reasons), layers, notes; with "
+                                   "include_messages, each message's indicators, affinity "
+                                   "and recognised tactic")
     triage_items: list[int]
 
 

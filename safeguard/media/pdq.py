@@ -54,7 +54,7 @@ def dct_from_luma(luma: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def pdq_from_luma(luma: np.ndarray) -> tuple[str, int]:
-    """PDQ of a 2-D luminance array (0..255), e.g. the Y plane from a JPEG decoder."""
+    """PDQ of a 2-D luminance array (0..255), e.g. `decode_rgb_luma`'s output."""
     if luma.ndim != 2:
         raise ValueError(f"expected a 2-D luminance array, got shape {luma.shape}")
     if min(luma.shape) < MIN_HASHABLE_SIDE:

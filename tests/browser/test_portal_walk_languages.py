@@ -146,7 +146,8 @@ def _walk(walk: Walk, db: Database, picture: bytes) -> None:
     # On-device hashing: the file chooser opened with the keyboard; only codes are sent.
     if walk.js:
         walk.tab_to("#device-files")
-        with page.expect_file_chooser() as chooser:
+        # generous wait: on a loaded CI machine the chooser once took over the 15 s default
+        with page.expect_file_chooser(timeout=60_000) as chooser:
             page.keyboard.press(" ")
         chooser.value.set_files([{"name": "me.png", "mimeType": "image/png",
                                   "buffer": picture}])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +14,7 @@ from safeguard.conversations.evaluate import (
     parse_eval_text,
     vogt_penalty,
 )
+from safeguard.conversations.layers import build_layers
 from safeguard.errors import InvalidInput
 
 
@@ -23,7 +25,8 @@ def test_eval_set_is_balanced_multilingual_and_split() -> None:
     assert len(grooming) >= 40 and len(benign) >= 40
     assert {c.language for c in grooming} == {c.language for c in benign} == {"en", "es", "fr"}
     assert {c.split for c in convs} == {"dev", "heldout", "heldout2", "heldout3", "heldout4",
-                                        "heldout5", "heldout6"}
+                                        "heldout5", "heldout6", "heldout7", "heldout8",
+                                        "heldout9", "heldout10"}
     assert len({c.id for c in convs}) == len(convs)
     for c in grooming:
         assert c.offender in {m.author for m in c.messages}, c.id
@@ -65,6 +68,27 @@ def test_floors_on_both_halves() -> None:
         m = results[split].metrics()
         assert m["precision"] >= floor_p and m["recall"] >= floor_r, (split, m)
         assert m["median_latency"] is not None and m["median_latency"] <= 12
+
+
+def test_tactic_model_floors_on_the_files_written_blind() -> None:
+    """Held-out 7, 8, 9 and 10 were scored once with the tactic model frozen (decision 035):
+    P / R 0.89 / 0.80, 0.95 / 0.90, 0.76 / 0.65 and 0.75 / 0.75, against R 0.20, 0.25, 0.15
+    and 0.30 without it.
+    Floors below those figures guard against getting worse; they are not targets to tune to."""
+    layers = build_layers("none")
+    assert layers.tactics is not None
+    splits = ("heldout7", "heldout8", "heldout9", "heldout10")
+    with_model = evaluate_splits(splits, layers=layers)
+    without = evaluate_splits(splits, layers=replace(layers, tactics=None))
+    for split, floor_p, floor_r, urgent_fp in (("heldout7", 0.8, 0.7, 0),
+                                                ("heldout8", 0.85, 0.8, 0),
+                                                ("heldout9", 0.65, 0.55, 2),
+                                                ("heldout10", 0.65, 0.65, 3)):
+        m, base = with_model[split].metrics(), without[split].metrics()
+        assert m["precision"] >= floor_p and m["recall"] >= floor_r, (split, m)
+        assert m["recall"] >= base["recall"] + 0.3, (split, m, base)
+        assert len([o for o in with_model[split].outcomes
+                    if o.conversation.label == "benign" and o.report.urgent]) <= urgent_fp
 
 
 def test_malformed_eval_text_names_lines() -> None:

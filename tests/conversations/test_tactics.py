@@ -234,3 +234,37 @@ def test_config_rejects_out_of_range_tactic_settings() -> None:
         ScoringConfig(tactic_probability=0)
     with pytest.raises(InvalidInput, match="tactic"):
         ScoringConfig(tactic_evidence=1.5)
+
+
+def test_cli_trains_a_model_that_scoring_can_use(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from safeguard.cli.main import app
+    from safeguard.config import Settings
+    from safeguard.conversations.layers import layers_for
+
+    en = tmp_path / "en-ours.txt"
+    en.write_text("".join(f"{lab}\t{t}\n" for lab, items in TRAIN.items() for t in items),
+                  encoding="utf-8")
+    out = tmp_path / "ours.npz"
+    runner = CliRunner()
+    result = runner.invoke(app, ["conversations", "train-tactics", str(en), "-o", str(out),
+                                 "--epochs", "30"])
+    assert result.exit_code == 0, result.output
+    assert "trained on 25 messages" in result.stdout and out.is_file()
+    layers = layers_for(Settings(conversations_embedding="none",
+                                 conversations_tactics_model=out))
+    assert layers.tactics is not None and layers.tactics.name == "tactics:ours.npz"
+    assert layers.tactics.meta["languages"] == ["en"]
+    off = layers_for(Settings(conversations_embedding="none", conversations_tactics=False))
+    assert off.tactics is None
+
+    bad = tmp_path / "fr.txt"
+    bad.write_text("age_probe\tquel âge\nflirting\tsalut\n", encoding="utf-8")
+    refused = runner.invoke(app, ["conversations", "train-tactics", str(bad), "-o",
+                                  str(tmp_path / "x.npz")])
+    assert refused.exit_code != 0 and "line 2: unknown label 'flirting'" in refused.output
+    wrong = runner.invoke(app, ["conversations", "train-tactics", str(en), "-o",
+                                str(tmp_path / "x.json")])
+    assert wrong.exit_code != 0 and ".npz" in wrong.output
+    assert not (tmp_path / "x.npz").exists() and not (tmp_path / "x.json").exists()
