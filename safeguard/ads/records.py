@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,6 +19,7 @@ from typing import Any
 
 from safeguard.ads.text import MAX_TEXT_CHARS, clean_text
 from safeguard.errors import InvalidInput
+from safeguard.jsonlines import decode_text, iter_json_lines, read_json_lines
 
 CONTACT_FIELDS = ("phone", "email", "handle", "payment")
 _MAX_ID = 256
@@ -139,27 +139,20 @@ def iter_jsonl(source: Path | str | Iterable[bytes], *, chunk: int = 10_000,
     """JSON lines in parts of about `chunk` lines, so a corpus larger than memory streams.
     Line numbers count from the start of the file and duplicates are found across parts;
     at least one part is yielded."""
-    lines: Iterable[bytes] = _read_lines(source) if isinstance(source, Path | str) else source
+    lines = (read_json_lines(source) if isinstance(source, Path | str)
+             else iter_json_lines(source))
     result = LoadResult()
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    for line in lines:
         if len(result.ads) + len(result.errors) >= chunk:
             yield result
             result = LoadResult()
-        if not line.strip():
+        if line.note:
+            result.notes.append(f"line {line.number}: {line.note}")
+        if line.value is None:
+            result.errors.append(LineError(line.number, line.error))
             continue
-        text, note = _decode(line)
-        if note:
-            result.notes.append(f"line {number}: {note}")
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as error:
-            result.errors.append(LineError(number, f"not valid JSON: {error.msg}"))
-            continue
-        if not isinstance(raw, dict):
-            result.errors.append(LineError(number, "expected a JSON object"))
-            continue
-        _add(result, seen, number, raw, defaults)
+        _add(result, seen, line.number, line.value, defaults)
     yield result
 
 
@@ -167,7 +160,7 @@ def load_csv(source: Path | str | bytes, **defaults: Any) -> LoadResult:
     """Load CSV with a header row (site,id,posted_at,title,text,location,region,phone,email,
     handle,payment,image_hashes; several hashes separated by spaces or semicolons)."""
     data = Path(source).read_bytes() if isinstance(source, Path | str) else source
-    text, note = _decode(data)
+    text, note = decode_text(data)
     result = LoadResult()
     if note:
         result.notes.append(note)
@@ -216,19 +209,6 @@ def _add(result: LoadResult, seen: set[str], number: int, raw: Mapping[str, Any]
         return
     seen.add(ad.key)
     result.ads.append(ad)
-
-
-def _read_lines(path: Path | str) -> Iterator[bytes]:
-    with open(path, "rb") as handle:
-        yield from handle
-
-
-def _decode(data: bytes) -> tuple[str, str | None]:
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        return (data.decode("cp1252", errors="replace"),
-                f"not UTF-8 (byte {error.start}); read as Windows-1252")
 
 
 def _text_field(value: Any, name: str, problems: list[str]) -> str:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from safeguard.errors import InvalidInput
+from safeguard.jsonlines import parse_object
 from safeguard.media.signals import SIGNAL_TYPES, normalize_hash
 
 FORMATS = ("auto", "lines", "csv", "jsonl", "te-file", "te-dataset", "te-simple", "te-query")
@@ -339,12 +339,9 @@ def _parse_te_simple(text: str, out: _Collector) -> None:
 def _parse_jsonl(text: str, out: _Collector) -> None:
     for number, line in _content_lines(text):
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.bad(number, f"malformed JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(obj, dict):
-            out.bad(number, "expected a JSON object")
+            obj = parse_object(line)
+        except InvalidInput as exc:
+            out.bad(number, str(exc))
             continue
         if "indicator" in obj and "type" in obj:  # threatexchange query --format jsonl
             out.add(number, obj["type"], obj["indicator"], tags=obj.get("tags"),

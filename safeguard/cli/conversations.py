@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +16,12 @@ from safeguard.config import get_settings
 from safeguard.conversations.classifier import Classifier, documents_from, train
 from safeguard.conversations.evaluate import SPLITS, evaluate_splits
 from safeguard.conversations.layers import Layers, layers_for
-from safeguard.conversations.loaders import iter_conversations, iter_pan_xml, read_id_list
-from safeguard.conversations.normalize import decode_text
+from safeguard.conversations.loaders import (
+    group_jsonl_messages,
+    iter_conversations,
+    iter_pan_xml,
+    read_id_list,
+)
 from safeguard.conversations.pan_eval import SKEPTICISM, evaluate_pan
 from safeguard.conversations.scoring import ScoringConfig
 from safeguard.conversations.service import score_and_raise, score_with
@@ -34,27 +37,7 @@ def _read_conversations(path: Path) -> dict[str, list[Any]]:
     "conversation" field (default "default"; a conversation's lines need not be together)."""
     if path.suffix.lower() == ".xml":
         return {c.id: list(c.messages) for c in iter_pan_xml(path)}
-    conversations: dict[str, list[Any]] = defaultdict(list)
-    problems = []
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc}") from exc
-    with handle:
-        for n, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            try:
-                line, note = decode_text(raw)
-                if note is not None:
-                    problems.append(f"line {n}: {note} (kept)")
-                message = json.loads(line)
-                if not isinstance(message, dict):
-                    raise ValueError("expected a JSON object")
-            except ValueError as exc:
-                problems.append(f"line {n}: {exc}")
-                continue
-            conversations[str(message.get("conversation", "default"))].append(message)
+    conversations, problems = group_jsonl_messages(path)
     for problem in problems[:20]:
         err_console.print(("[yellow]note:[/] " if problem.endswith("(kept)")
                            else "[yellow]skipped[/] ") + problem)

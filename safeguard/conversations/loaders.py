@@ -16,16 +16,17 @@ The data is restricted (by request to the PAN organisers): the project loads it,
 from __future__ import annotations
 
 import html
-import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
-from safeguard.conversations.normalize import decode_text
 from safeguard.conversations.scoring import ChatMessage
 from safeguard.errors import InvalidInput
+from safeguard.jsonlines import read_json_lines
 
 _SNIFF_BYTES = 64 * 1024
 MAX_ID_LINE = 1_000
@@ -141,36 +142,42 @@ def iter_jsonl_conversations(path: Path, notes: list[str] | None = None
     current: str | None = None
     messages: list[ChatMessage] = []
     done: set[str] = set()
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc}") from exc
-    with handle:
-        for n, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            try:
-                line, note = decode_text(raw)
-                if note is not None and notes is not None and len(notes) < 100:
-                    notes.append(f"{path}:{n}: {note}")
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise InvalidInput(f"{path}:{n}: not JSON: {exc}") from exc
-            if not isinstance(obj, dict):
-                raise InvalidInput(f"{path}:{n}: expected a JSON object")
-            conv = str(obj.get("conversation", "default"))
-            msg = ChatMessage.from_mapping(obj, n)
-            if conv != current:
-                if current is not None:
-                    done.add(current)
-                    yield Conversation(current, tuple(messages))
-                if conv in done:
-                    raise InvalidInput(f"{path}:{n}: conversation {conv!r} appears again after "
-                                       "other conversations; keep its lines together")
-                current, messages = conv, []
-            messages.append(msg)
+    for line in read_json_lines(path):
+        n = line.number
+        if line.note is not None and notes is not None and len(notes) < 100:
+            notes.append(f"{path}:{n}: {line.note}")
+        if line.value is None:
+            raise InvalidInput(f"{path}:{n}: {line.error}")
+        conv = str(line.value.get("conversation", "default"))
+        msg = ChatMessage.from_mapping(line.value, n)
+        if conv != current:
+            if current is not None:
+                done.add(current)
+                yield Conversation(current, tuple(messages))
+            if conv in done:
+                raise InvalidInput(f"{path}:{n}: conversation {conv!r} appears again after "
+                                   "other conversations; keep its lines together")
+            current, messages = conv, []
+        messages.append(msg)
     if current is not None:
         yield Conversation(current, tuple(messages))
+
+
+def group_jsonl_messages(path: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """Messages from JSON lines grouped by ``conversation`` (default ``"default"``), whose
+    lines may be anywhere in the file, and a problem per line: bad lines are skipped
+    ("line 3: not valid JSON: …"), guessed encodings kept and said ("… (kept)"). For scoring
+    a file as it is; training and evaluation use the strict `iter_jsonl_conversations`."""
+    conversations: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    problems: list[str] = []
+    for line in read_json_lines(path):
+        if line.note is not None:
+            problems.append(f"line {line.number}: {line.note} (kept)")
+        if line.value is None:
+            problems.append(f"line {line.number}: {line.error}")
+            continue
+        conversations[str(line.value.get("conversation", "default"))].append(line.value)
+    return dict(conversations), problems
 
 
 def iter_conversations(path: Path, notes: list[str] | None = None

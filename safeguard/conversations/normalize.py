@@ -27,7 +27,6 @@ original text, so a match can be shown to a moderator where it was written.
 from __future__ import annotations
 
 import bisect
-import codecs
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 
 from safeguard.conversations.lexicon import Lexicon, default_lexicon
 from safeguard.errors import InvalidInput
+from safeguard.jsonlines import decode_text
 
 DEFAULT_MAX_CHARS = 20_000
 _CACHE_LIMIT = 200_000
@@ -93,26 +93,6 @@ class Normalized:
         first = max(bisect.bisect_right(offsets, start) - 1, 0)
         last = max(bisect.bisect_right(offsets, max(end - 1, start)) - 1, first)
         return (min(self.starts[first:last + 1]), max(self.ends[first:last + 1]))
-
-
-def decode_text(data: bytes) -> tuple[str, str | None]:
-    """Bytes -> text and a note when the encoding had to be guessed."""
-    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            try:
-                return data.decode(enc), None
-            except UnicodeDecodeError:
-                break
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "not UTF-8: decoded as Windows-1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "not UTF-8 or Windows-1252: decoded as Latin-1"
 
 
 def _osa_distance_le1(a: str, b: str) -> bool:

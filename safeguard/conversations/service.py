@@ -16,7 +16,6 @@ from safeguard.audit.service import Actor
 from safeguard.cases import triage
 from safeguard.cases.models import Source
 from safeguard.conversations.layers import Layers
-from safeguard.conversations.normalize import decode_text
 from safeguard.conversations.scoring import (
     ChatMessage,
     ConversationReport,
@@ -24,6 +23,7 @@ from safeguard.conversations.scoring import (
     Warning,
     score_conversation,
 )
+from safeguard.jsonlines import decode_text
 
 MAX_MESSAGES = 10_000
 

@@ -13,7 +13,6 @@ beyond that, with an ``{"event": "evicted"}`` notice, so memory stays bounded.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -21,10 +20,10 @@ from typing import Any
 from safeguard.conversations.affinity import AffinityLike
 from safeguard.conversations.classifier import Classifier
 from safeguard.conversations.indicators import IndicatorMatcher, default_matcher
-from safeguard.conversations.normalize import decode_text
 from safeguard.conversations.scoring import ChatMessage, ConversationWatcher, ScoringConfig
 from safeguard.conversations.tactics import TacticModel
 from safeguard.errors import InvalidInput
+from safeguard.jsonlines import iter_json_lines
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
 
@@ -64,34 +63,20 @@ class StreamWatcher:
         return event, evicted
 
     def feed(self, lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
-        for n, line in enumerate(lines, 1):
-            notes: list[str] = []
-            if isinstance(line, bytes):
-                if len(line) > MAX_LINE_BYTES:
-                    yield {"event": "error", "line": n,
-                           "error": f"line longer than {MAX_LINE_BYTES:,} bytes"}
-                    continue
-                line, note = decode_text(line)
-                if note is not None:
-                    notes = [f"line {n}: {note}"]
-            if not line.strip():
-                continue
-            if len(line) > MAX_LINE_BYTES:
-                yield {"event": "error", "line": n,
-                       "error": f"line longer than {MAX_LINE_BYTES:,} characters"}
+        for line in iter_json_lines(lines, max_line_bytes=MAX_LINE_BYTES):
+            if line.value is None:
+                yield {"event": "error", "line": line.number, "error": line.error}
                 continue
             try:
-                raw = json.loads(line)
-                if not isinstance(raw, dict):
-                    raise InvalidInput("expected a JSON object")
-                conversation = str(raw.get("conversation", "default"))
-                msg = ChatMessage.from_mapping(raw, n)
-            except (ValueError, InvalidInput) as exc:
-                yield {"event": "error", "line": n, "error": str(exc)}
+                conversation = str(line.value.get("conversation", "default"))
+                msg = ChatMessage.from_mapping(line.value, line.number)
+            except ValueError as exc:
+                yield {"event": "error", "line": line.number, "error": str(exc)}
                 continue
             event, evicted = self.push(conversation, msg)
-            if notes:  # the encoding had to be guessed: say so, never silently
-                event["notes"] = notes + list(event.get("notes", []))
+            if line.note is not None:  # the encoding had to be guessed: say so, never silently
+                event["notes"] = [f"line {line.number}: {line.note}",
+                                  *event.get("notes", [])]
             for gone in evicted:
                 yield {"event": "evicted", "conversation": gone,
                        "reason": f"more than {self.max_conversations:,} conversations watched"}

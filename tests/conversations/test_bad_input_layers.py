@@ -107,6 +107,17 @@ def test_lines_in_an_unknown_encoding_are_decoded_and_said_everywhere(tmp_path: 
     assert len(notes) == 2 and notes[0].endswith(":1: not UTF-8: decoded as Windows-1252")
 
 
+def test_a_line_nested_too_deeply_is_one_error_event_and_the_stream_goes_on() -> None:
+    from safeguard.conversations.stream import StreamWatcher
+
+    deep = b"[" * 200_000 + b"]" * 200_000  # json.loads raises RecursionError on this
+    ok = b'{"conversation": "c", "author": "A", "text": "how old r u"}'
+    events = list(StreamWatcher().feed([deep, ok]))
+    assert events[0] == {"event": "error", "line": 1,
+                         "error": "not valid JSON: nested too deeply"}
+    assert events[1]["event"] == "message" and events[1]["conversation"] == "c"
+
+
 def test_cli_score_reads_pan_xml_and_notes_guessed_encodings(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

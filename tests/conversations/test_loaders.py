@@ -160,7 +160,7 @@ def test_jsonl_conversations(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="appears again"):
         list(iter_jsonl_conversations(path))
     path.write_text('{"conversation": "x", "author": "a"}\nnot json\n')
-    with pytest.raises(InvalidInput, match=r"chats.jsonl:2: not JSON"):
+    with pytest.raises(InvalidInput, match=r"chats.jsonl:2: not valid JSON"):
         list(iter_jsonl_conversations(path))
     path.write_text('{"conversation": "x", "text": "hi"}\n')
     with pytest.raises(InvalidInput, match="'author' is required"):

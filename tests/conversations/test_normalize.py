@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safeguard.conversations.normalize import Normalizer, decode_text, normalize
+from safeguard.conversations.normalize import Normalizer, normalize
 from safeguard.errors import InvalidInput
+from safeguard.jsonlines import decode_text
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
