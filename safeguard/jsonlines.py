@@ -70,17 +70,11 @@ def iter_json_lines(lines: Iterable[bytes | str], *,
     """Each non-blank line, numbered from 1 like an editor. A line longer than
     `max_line_bytes` is an error without being decoded, so one huge line costs no parsing."""
     for number, raw in enumerate(lines, 1):
-        note = None
         if max_line_bytes is not None and len(raw) > max_line_bytes:
             unit = "bytes" if isinstance(raw, bytes) else "characters"
             yield JsonLine(number, None, f"line longer than {max_line_bytes:,} {unit}")
             continue
-        if isinstance(raw, bytes):
-            if not raw.strip():
-                continue
-            text, note = decode_text(raw)
-        else:
-            text = raw
+        text, note = decode_text(raw) if isinstance(raw, bytes) else (raw, None)
         if not text.strip():
             continue
         try:
